@@ -1,0 +1,47 @@
+"""Square GEMM ``C = A @ B`` at several sizes: the machine's peak FLOP/s, measured in-session.
+
+``A, B, C: (n, n)``; FLOPs ``2 n^3`` (one multiply and one add per term). The best rate over
+the sizes of one dtype is the ``peak`` every other FLOP-bound benchmark of the same session is
+divided by (``fraction_of_peak``, filled in by ``benchmarks/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+SIZES = (256, 512, 1024, 2048)
+QUICK_SIZES = (1024,)
+
+
+def gemm_flops(n: int) -> int:
+    """FLOPs of an ``(n, n) @ (n, n)`` product: ``n^2`` dot products of length n, ``2 n^3``."""
+    return 2 * n**3
+
+
+def check_gemm(A: np.ndarray, B: np.ndarray, C: np.ndarray, rows: int = 8) -> None:
+    """Assert ``C[:rows] == A[:rows] @ B`` within the forward error bound ``2 n eps |A||B|``.
+
+    The reference is computed in float64; ``n eps |A||B|`` bounds the rounding error of a
+    length-n dot product (Higham, Accuracy and Stability, 3.1), doubled for the reference's own.
+    """
+    n = A.shape[1]
+    A64, B64 = A[:rows].astype(np.float64), B.astype(np.float64)
+    bound = 2 * n * np.finfo(C.dtype).eps * (np.abs(A64) @ np.abs(B64))
+    error = np.abs(C[:rows] - A64 @ B64)
+    assert np.all(error <= bound), f"GEMM result wrong: max error {error.max():.3g}"
+
+
+@pytest.mark.parametrize(
+    "n", [pytest.param(n, marks=[pytest.mark.quick] * (n in QUICK_SIZES)) for n in SIZES]
+)
+def test_gemm(timed, benchmark, n, bench_dtype):
+    rng = np.random.default_rng(n)
+    A = rng.standard_normal((n, n)).astype(bench_dtype)
+    B = rng.standard_normal((n, n)).astype(bench_dtype)
+    C = np.empty((n, n), dtype=bench_dtype)
+    timed(lambda: np.matmul(A, B, out=C))
+    check_gemm(A, B, C)
+    benchmark.extra_info.update(
+        kind="gemm", role="peak", shape=[n, n, n], dtype=bench_dtype, runs=None, flops=gemm_flops(n)
+    )

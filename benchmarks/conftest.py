@@ -1,0 +1,178 @@
+"""Shared configuration of the pytest-benchmark suites that ``optbench bench`` runs.
+
+The suites (``benchmarks/bench_*.py``) are never collected by the plain ``pytest`` of
+``tests/``; ``optbench bench`` runs them with options of its own (see
+``benchmarks.bench_command``). This file provides:
+
+* the ``quick`` marker (``optbench bench --quick`` runs ``-m quick``);
+* the options ``--optbench-shapes "m,n_in,n_out ..."``, ``--optbench-dtype
+  float32|float64|both`` and ``--optbench-threads N`` (BLAS threads pinned with threadpoolctl
+  for the whole pytest process);
+* parametrization of the fixtures ``bench_dtype`` (the selected dtypes) and ``dense_shape``
+  (the four default dense shapes plus the user's; the first default and every user shape are
+  ``quick``);
+* the fixture ``timed(target, setup)``: ``benchmark.pedantic`` with a number of rounds sized
+  from one calibration call so that a case takes about ``--benchmark-max-time`` seconds, and at
+  least ``--benchmark-min-rounds`` rounds;
+* the machine record (BLAS library, its version and thread count, NumPy version) in the JSON's
+  ``machine_info``;
+* derived quantities, filled into each benchmark's ``extra_info`` when the JSON is written, from
+  the minimum time ``t_min`` of every benchmark of the same session:
+
+  - ``gflops = flops / t_min / 1e9`` (or ``gbps = bytes / t_min / 1e9``) when not set;
+  - ``fraction_of_peak = rate / peak``, with ``peak`` the best rate, in the same unit and dtype,
+    among the benchmarks whose ``extra_info["role"] == "peak"`` (square GEMM for FLOP/s);
+  - ``ratio_to_bound = t_min / t_min(bound)``, where the bound is the benchmark with
+    ``extra_info["role"] == "bound"`` and the same ``extra_info["bound_key"]``.
+
+The minimum is used throughout: interference from other processes only ever adds time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+DEFAULT_SHAPES: tuple[tuple[int, int, int], ...] = (
+    (64, 784, 256),
+    (256, 1024, 1024),
+    (1024, 512, 512),
+    (4096, 256, 10),
+)
+DTYPE_CHOICES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32", "float64")}
+MAX_ROUNDS = 2000
+STATISTIC = "min"
+
+
+def parse_shapes(text: str) -> list[tuple[int, int, int]]:
+    """``"8,16,4 32,64,8"`` -> ``[(8, 16, 4), (32, 64, 8)]``; ValueError on anything else."""
+    shapes = []
+    for item in text.split():
+        parts = item.split(",")
+        try:
+            dims = tuple(int(p) for p in parts)
+        except ValueError:
+            dims = ()
+        if len(dims) != 3 or min(dims) < 1:
+            raise ValueError(f"shapes: {item!r} is not 'm,n_in,n_out' with three positive integers")
+        shapes.append(dims)
+    return shapes
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("optbench", "optbench bench suites")
+    group.addoption("--optbench-shapes", default="", help="extra dense shapes 'm,n_in,n_out ...'")
+    group.addoption(
+        "--optbench-dtype", default="both", choices=tuple(DTYPE_CHOICES), help="dtypes to time"
+    )
+    group.addoption("--optbench-threads", type=int, default=None, help="pin BLAS threads")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "quick: cheap case run by `optbench bench --quick`")
+    threads = config.getoption("optbench_threads", default=None)
+    if threads is not None:
+        if threads < 1:
+            raise pytest.UsageError(f"--optbench-threads must be >= 1, got {threads}")
+        from threadpoolctl import threadpool_limits
+
+        # Kept on the config so that the limit holds for the whole session.
+        config._optbench_thread_limit = threadpool_limits(limits=threads, user_api="blas")
+
+
+def pytest_generate_tests(metafunc):
+    config = metafunc.config
+    if "bench_dtype" in metafunc.fixturenames:
+        dtypes = DTYPE_CHOICES[config.getoption("optbench_dtype", default="both")]
+        metafunc.parametrize("bench_dtype", dtypes)
+    if "dense_shape" in metafunc.fixturenames:
+        user = parse_shapes(config.getoption("optbench_shapes", default="") or "")
+        shapes = list(DEFAULT_SHAPES) + [s for s in user if s not in DEFAULT_SHAPES]
+        quick = {DEFAULT_SHAPES[0], *user}
+        params = [
+            pytest.param(s, id="x".join(map(str, s)), marks=[pytest.mark.quick] * (s in quick))
+            for s in shapes
+        ]
+        metafunc.parametrize("dense_shape", params)
+
+
+@pytest.fixture
+def timed(benchmark, request):
+    """Time ``target(*setup())`` with ``benchmark.pedantic``; return the last result.
+
+    ``setup() -> tuple`` runs before every round, outside the timed region (it may refresh
+    inputs that the target mutates in place). Rounds: ``max_time / t1`` clamped to
+    ``[min_rounds, MAX_ROUNDS]``, where ``t1`` is one calibration call.
+    """
+    config = request.config
+    max_time = float(config.getoption("benchmark_max_time"))
+    min_rounds = int(config.getoption("benchmark_min_rounds"))
+
+    def run(target, setup=lambda: ()):
+        args = setup()
+        start = time.perf_counter()
+        target(*args)
+        elapsed = max(time.perf_counter() - start, 1e-7)
+        rounds = int(min(MAX_ROUNDS, max(min_rounds, math.ceil(max_time / elapsed))))
+        return benchmark.pedantic(
+            target, setup=lambda: (setup(), {}), rounds=rounds, warmup_rounds=1
+        )
+
+    return run
+
+
+def blas_info() -> list[dict]:
+    """The BLAS libraries NumPy loaded, with version and current thread count."""
+    from threadpoolctl import threadpool_info
+
+    keys = ("internal_api", "version", "num_threads", "threading_layer", "architecture")
+    return [
+        {k: lib.get(k) for k in ("prefix", *keys)}
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    libs = blas_info()
+    machine_info["blas"] = libs
+    machine_info["blas_threads"] = libs[0]["num_threads"] if libs else None
+    machine_info["threads_pinned"] = config.getoption("optbench_threads", default=None)
+    machine_info["numpy_version"] = np.__version__
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    fill_derived(output_json["benchmarks"])
+    output_json["optbench"] = {"statistic": STATISTIC}
+
+
+def fill_derived(benches: list[dict]) -> None:
+    """Fill rate, ``fraction_of_peak`` and ``ratio_to_bound`` into each ``extra_info``."""
+    for b in benches:
+        info, t = b["extra_info"], b["stats"][STATISTIC]
+        for amount, rate in (("flops", "gflops"), ("bytes", "gbps")):
+            if info.get(amount) is not None and info.get(rate) is None and t > 0:
+                info[rate] = info[amount] / t / 1e9
+    peaks: dict[tuple[str, str], float] = {}
+    bounds: dict[str, float] = {}
+    for b in benches:
+        info = b["extra_info"]
+        if info.get("role") == "peak":
+            for rate in ("gflops", "gbps"):
+                if info.get(rate) is not None:
+                    key = (rate, info.get("dtype"))
+                    peaks[key] = max(peaks.get(key, 0.0), info[rate])
+        if info.get("role") == "bound" and info.get("bound_key"):
+            bounds[info["bound_key"]] = b["stats"][STATISTIC]
+    for b in benches:
+        info = b["extra_info"]
+        for rate in ("gflops", "gbps"):
+            peak = peaks.get((rate, info.get("dtype")))
+            if info.get(rate) is not None and peak and info.get("fraction_of_peak") is None:
+                info["fraction_of_peak"] = info[rate] / peak
+        bound = bounds.get(info.get("bound_key"))
+        if bound and info.get("ratio_to_bound") is None:
+            info["ratio_to_bound"] = b["stats"][STATISTIC] / bound
