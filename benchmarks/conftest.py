@@ -57,7 +57,7 @@ def parse_shapes(text: str) -> list[tuple[int, int, int]]:
         except ValueError:
             dims = ()
         if len(dims) != 3 or min(dims) < 1:
-            raise ValueError(f"shapes: {item!r} is not 'm,n_in,n_out' with three positive integers")
+            raise ValueError(f"{item!r} is not 'm,n_in,n_out' (three positive integers)")
         shapes.append(dims)
     return shapes
 
