@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
 from problems.mlp import Dense
 
 RUNS = (None, 4)
@@ -64,10 +65,10 @@ def make_case(shape: tuple[int, int, int], dtype: str, runs: int | None, seed: i
 
 
 def make_layer(case: DenseCase) -> Dense:
-    """A ``Dense`` holding the case's W and b, after one forward pass on X."""
-    layer = Dense(case.shape[1], case.shape[2])
-    layer.weights = case.W
-    layer.biases = case.b
+    """A ``Dense`` whose W and b are set in place to the case's, after one forward pass on X."""
+    layer = Dense(case.shape[1], case.shape[2], runs=case.runs, dtype=case.dtype)
+    layer.weights[...] = case.W
+    layer.biases[...] = case.b
     layer.forward(case.X)
     return layer
 

@@ -1,0 +1,144 @@
+"""Dense backward: ``problems.mlp.Dense`` vs the two-product bound vs torch's CPU autograd.
+
+Run from the repository root in an environment with torch (never imported elsewhere):
+
+    /work/torchenv/bin/python benchmarks/compare/torch_dense.py [--samples 15] [--threads 2]
+
+For each shape (batch, n_in, n_out), dtype and run axis (none, or R = 4) it times, interleaved
+and with a 0.15 s pause before every sample (so that no candidate inherits another's warm
+state or a throttled core):
+
+- ``dense``: ``Dense.backward(dZ)`` (dW = X^T dZ, db = sum_i dZ_i, dX = dZ W^T);
+- ``bound``: the two bare products into preallocated arrays (``benchmarks.bench_dense``);
+- ``torch``: ``Z.backward(dZ)`` through ``F.linear(X, W^T, b)`` (``torch.baddbmm(b, X, W)`` with
+  a run axis), with X, W, b requiring gradients; the weight in torch's own (n_out, n_in) layout.
+
+A sample is the mean time of a block of calls lasting about 20 ms. The table gives the median
+over samples of each candidate, and ``dense / bound`` and ``dense / torch`` (ratios of medians).
+Every candidate's gradients are checked against the float64 reference once before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+SHAPES = ((64, 784, 256), (256, 1024, 1024), (1024, 512, 512), (4096, 256, 10))
+BLOCK_SECONDS = 0.02
+PAUSE_SECONDS = 0.15
+
+
+def sample(fn, calls: int) -> float:
+    """Mean seconds per call over a block of ``calls`` calls, after a pause."""
+    time.sleep(PAUSE_SECONDS)
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def calls_per_block(fn) -> int:
+    fn()
+    start = time.perf_counter()
+    fn()
+    return max(1, round(BLOCK_SECONDS / max(time.perf_counter() - start, 1e-7)))
+
+
+def torch_backward(torch, case):
+    """A closure running torch autograd's backward of the dense layer; checks it once."""
+    import numpy as np
+
+    from benchmarks.bench_dense import check_dense_backward
+
+    X = torch.from_numpy(case.X.copy()).requires_grad_(True)
+    b = torch.from_numpy(case.b.copy()).requires_grad_(True)
+    dZ = torch.from_numpy(case.dZ.copy())
+    if case.runs is None:
+        W = torch.from_numpy(np.ascontiguousarray(case.W.T)).requires_grad_(True)
+        Z = torch.nn.functional.linear(X, W, b[0])
+    else:
+        W = torch.from_numpy(case.W.copy()).requires_grad_(True)
+        Z = torch.baddbmm(b, X, W)
+
+    def run():
+        X.grad = W.grad = b.grad = None
+        Z.backward(dZ, retain_graph=True)
+
+    run()
+    dW = W.grad.numpy().T if case.runs is None else W.grad.numpy()
+    db = b.grad.numpy()
+    check_dense_backward(case, dW, db, X.grad.numpy())
+    return run
+
+
+def numpy_candidates(case):
+    import numpy as np
+
+    from benchmarks.bench_dense import check_dense_backward, make_layer, two_products
+
+    layer = make_layer(case)
+    dX = layer.backward(case.dZ)
+    check_dense_backward(case, layer.dweights, layer.dbiases, dX)
+    XT, WT = np.swapaxes(case.X, -1, -2), np.swapaxes(case.W, -1, -2)
+    dW, dXb = np.empty_like(case.W), np.empty_like(case.X)
+    two_products(XT, case.dZ, WT, dW, dXb)
+    check_dense_backward(case, dW, None, dXb)
+    return {
+        "dense": lambda: layer.backward(case.dZ),
+        "bound": lambda: two_products(XT, case.dZ, WT, dW, dXb),
+    }
+
+
+def compare(torch, case, samples: int) -> dict[str, float]:
+    """Median seconds per call of each candidate, sampled round-robin."""
+    import numpy as np
+
+    candidates = numpy_candidates(case) | {"torch": torch_backward(torch, case)}
+    calls = {name: calls_per_block(fn) for name, fn in candidates.items()}
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(samples):
+        for name, fn in candidates.items():
+            times[name].append(sample(fn, calls[name]))
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks.bench_dense import make_case
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, nargs="+", default=[0, 4], help="0: no run axis")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads, user_api="blas")
+    blas = [
+        f"{i['internal_api']} {i['version']}" for i in threadpool_info() if i["user_api"] == "blas"
+    ]
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy BLAS {blas}")
+    print(f"median of {args.samples} interleaved samples, {PAUSE_SECONDS} s pause before each\n")
+    print(
+        "| shape | dtype | R | dense (ms) | bound (ms) | torch (ms) | dense/bound | dense/torch |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for shape in SHAPES:
+        for dtype in ("float32", "float64"):
+            for runs in args.runs:
+                case = make_case(shape, dtype, runs or None)
+                t = compare(torch, case, args.samples)
+                cells = [f"{t[k] * 1e3:.3f}" for k in ("dense", "bound", "torch")]
+                ratios = f"{t['dense'] / t['bound']:.3f} | {t['dense'] / t['torch']:.3f}"
+                dims = "x".join(map(str, shape))
+                print(f"| {dims} | {dtype} | {runs or '-'} | {' | '.join(cells)} | {ratios} |")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

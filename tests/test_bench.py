@@ -1,0 +1,148 @@
+"""``optbench bench``: argument validation, the suites' derived numbers and correctness checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import cli
+from benchmarks.bench_dense import (
+    DenseCase,
+    check_dense_backward,
+    check_dense_forward,
+    dense_flops,
+    make_case,
+    make_layer,
+)
+from benchmarks.conftest import fill_derived, parse_shapes
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--shapes", "8,16"], "'8,16' is not 'm,n_in,n_out'"),
+        (["--shapes", "8,0,4"], "'8,0,4' is not 'm,n_in,n_out'"),
+        (["--shapes", "8,a,4"], "'8,a,4' is not 'm,n_in,n_out'"),
+        (["--shapes", "100000,100000,10"], "at most 268,435,456 allowed"),
+        (["--dtype", "float16"], "invalid choice: 'float16'"),
+        (["--threads", "0"], "--threads: must be a positive integer, got '0'"),
+        (["--threads", "two"], "--threads: must be a positive integer, got 'two'"),
+        (["--compare-fail", "-3", "--compare", "."], "must be a percentage >= 0"),
+        (["--suites", "nope"], "--suites: unknown ['nope']"),
+        (["--compare", "/no/such/file.json"], "--compare: /no/such/file.json does not exist"),
+        (["--compare-fail", "5"], "--compare-fail needs --compare PATH"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(argv, message, tmp_path, capsys):
+    try:
+        code = cli.main(["bench", "--out", str(tmp_path), *argv])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "bench").exists()  # rejected before any work
+
+
+def test_parse_shapes():
+    assert parse_shapes("8,16,4  32,64,8") == [(8, 16, 4), (32, 64, 8)]
+    assert parse_shapes("") == []
+    with pytest.raises(ValueError, match="'1,2,3,4' is not"):
+        parse_shapes("1,2,3,4")
+
+
+def test_dense_flops_by_hand():
+    case = make_case((2, 3, 5), "float64", runs=4)
+    # forward: 2*3*5 multiply-adds = 60 FLOPs + 10 bias adds; backward: 2 products + 10 adds.
+    assert dense_flops(case, "dense_forward") == 4 * 70
+    assert dense_flops(case, "dense_backward") == 4 * 130
+    assert dense_flops(case, "two_product_bound") == 4 * 120
+
+
+def _bench(name, t_min, **info):
+    return {"name": name, "stats": {"min": t_min}, "extra_info": info}
+
+
+def test_fill_derived_against_hand_values():
+    benches = [
+        _bench("gemm_small", 0.02, role="peak", dtype="float64", flops=2e9),  # 100 GFLOP/s
+        _bench("gemm", 0.01, role="peak", dtype="float64", flops=2e9),  # 200 GFLOP/s: the peak
+        _bench("gemm32", 0.01, role="peak", dtype="float32", flops=4e9),  # other dtype
+        _bench("bw", 0.01, dtype="float64", flops=1e9, bound_key="k"),
+        _bench("bound", 0.008, role="bound", dtype="float64", flops=8e8, bound_key="k"),
+        _bench("step", 0.5, dtype="float64", bytes=1e9),  # no bandwidth peak measured
+    ]
+    fill_derived(benches)
+    info = {b["name"]: b["extra_info"] for b in benches}
+    assert info["gemm"]["gflops"] == pytest.approx(200.0)
+    assert info["gemm_small"]["fraction_of_peak"] == pytest.approx(0.5)
+    assert info["gemm32"]["fraction_of_peak"] == pytest.approx(1.0)
+    assert info["bw"]["fraction_of_peak"] == pytest.approx(0.5)
+    assert info["bw"]["ratio_to_bound"] == pytest.approx(1.25)
+    assert info["bound"]["ratio_to_bound"] == pytest.approx(1.0)
+    assert info["step"]["gbps"] == pytest.approx(2.0)
+    assert "fraction_of_peak" not in info["step"]
+
+
+class SeedDense:
+    """The seed's Layer_Dense (forward/backward as in the seed document), batched by ``@``."""
+
+    def __init__(self, W, b, X):
+        self.weights, self.biases, self.inputs = W, b, X
+
+    def backward(self, dZ):
+        self.dweights = np.swapaxes(self.inputs, -1, -2) @ dZ
+        self.dbiases = np.sum(dZ, axis=-2, keepdims=True)
+        return dZ @ np.swapaxes(self.weights, -1, -2)
+
+
+class MeanBias(SeedDense):
+    def backward(self, dZ):
+        dX = super().backward(dZ)
+        self.dbiases = self.dbiases / dZ.shape[-2]
+        return dX
+
+
+class NoTranspose(SeedDense):
+    def backward(self, dZ):
+        dX = super().backward(dZ)
+        self.dweights = np.swapaxes(dZ, -1, -2) @ self.inputs
+        return dX
+
+
+class ShiftedDX(SeedDense):
+    def backward(self, dZ):
+        dX = super().backward(dZ)
+        return dX + 1e-3 * np.abs(dX).max()
+
+
+@pytest.mark.parametrize("runs", [None, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_check_accepts_the_right_backward_and_rejects_wrong_ones(runs, dtype):
+    case = make_case((6, 5, 5), dtype, runs, seed=1)  # square W: a missing transpose fits
+
+    def run(cls):
+        layer = cls(case.W, case.b, case.X)
+        dX = layer.backward(case.dZ)
+        check_dense_backward(case, layer.dweights, layer.dbiases, dX)
+
+    run(SeedDense)
+    for wrong, name in ((MeanBias, "db"), (NoTranspose, "dW"), (ShiftedDX, "dX")):
+        with pytest.raises(AssertionError, match=name):
+            run(wrong)
+
+
+def test_check_rejects_a_wrong_shape():
+    case = make_case((4, 3, 2), "float64", None)
+    layer = SeedDense(case.W, case.b, case.X)
+    dX = layer.backward(case.dZ)
+    with pytest.raises(AssertionError, match=r"db: shape \(2,\)"):
+        check_dense_backward(case, layer.dweights, layer.dbiases.ravel(), dX)
+
+
+@pytest.mark.parametrize("runs", [None, 2])
+def test_problems_dense_passes_the_checks(runs):
+    case: DenseCase = make_case((5, 4, 3), "float64", runs, seed=2)
+    layer = make_layer(case)
+    check_dense_forward(layer.forward(case.X), case)
+    dX = layer.backward(case.dZ)
+    check_dense_backward(case, layer.dweights, layer.dbiases, dX)
