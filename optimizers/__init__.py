@@ -1,0 +1,38 @@
+"""The six optimizers of optbench, in place and vectorized over runs.
+
+``REGISTRY`` maps a name to its class; see ``docs/contracts.md`` section 1::
+
+    from optimizers import Adam
+    opt = Adam([W, b], lr=1e-3)      # params: float32/float64 arrays, updated in place
+    opt.step([dW, db])
+    state = opt.state_dict(); opt.load_state_dict(state)
+"""
+
+from ._blocks import get_num_threads, set_num_threads
+from .adagrad import AdaGrad
+from .adam import Adam
+from .base import Optimizer
+from .rmsprop import RMSProp
+from .sgd import SGD, Momentum, Nesterov
+
+REGISTRY: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+__all__ = [
+    "REGISTRY",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "Momentum",
+    "Nesterov",
+    "Optimizer",
+    "RMSProp",
+    "get_num_threads",
+    "set_num_threads",
+]

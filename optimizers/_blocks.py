@@ -1,0 +1,97 @@
+"""Cache-sized blocks and worker threads for memory-bound updates.
+
+An update is a dozen elementwise passes. Done over whole arrays, each pass streams every
+array through main memory again; done block by block, all passes run while a block's
+arrays sit in the L2 cache, so main memory sees each array once per step. Elementwise
+IEEE arithmetic does not depend on where a block starts, so the result is bit-identical.
+
+Layout: a C-contiguous parameter is viewed as ``(rows, N)``, with ``rows = R`` when some
+hyperparameter is an ``(R,)`` array (else ``rows = 1``). Long rows are cut into column blocks
+of ``chunk`` elements (the run's coefficients are then scalars); short rows are grouped into
+row blocks of ``chunk // N`` rows (coefficients are ``(k, 1)`` columns). Arrays that are not
+C-contiguous are updated whole, with coefficients shaped ``(R, 1, ..., 1)``.
+
+NumPy releases the GIL inside ufunc loops, so large parameters are split between threads.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Bytes per array in one block: ~10 arrays (parameter, gradient, state, scratch) fit in L2.
+BLOCK_BYTES = 1 << 16
+#: Parameters with fewer elements than this are updated in the calling thread only.
+PARALLEL_MIN = 1 << 18
+
+_threads = min(2, os.cpu_count() or 1)
+_pool: ThreadPoolExecutor | None = None
+
+
+def set_num_threads(n: int) -> None:
+    """Threads used for one parameter's update (default ``min(2, cpu_count)``)."""
+    global _threads
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    _threads = n
+
+
+def get_num_threads() -> int:
+    """Threads used for one parameter's update."""
+    return _threads
+
+
+def chunk_elements(dtype: np.dtype) -> int:
+    """Elements of ``dtype`` per block."""
+    return BLOCK_BYTES // np.dtype(dtype).itemsize
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a parameter: ``index`` into the ``(rows, N)`` view, ``sel`` into ``(R,)``
+    coefficients (None when there are no per-run coefficients), ``shape`` of the piece."""
+
+    index: tuple
+    sel: object
+    shape: tuple
+
+
+def plan(size: int, rows: int, per_run: bool, chunk: int) -> list[Block]:
+    """The blocks covering a ``(rows, size // rows)`` view, at most ``chunk`` elements each."""
+    n = size // rows if rows else 0
+    if n >= chunk or rows == 1:
+        return [
+            Block(
+                (r, slice(j, min(j + chunk, n))), r if per_run else None, (min(j + chunk, n) - j,)
+            )
+            for r in range(rows)
+            for j in range(0, max(n, 1), chunk)
+        ]
+    k = max(1, chunk // max(n, 1))
+    return [
+        Block(
+            (slice(r, min(r + k, rows)),),
+            (slice(r, min(r + k, rows)), None) if per_run else None,
+            (min(r + k, rows) - r, n),
+        )
+        for r in range(0, rows, k)
+    ]
+
+
+def run_split(task, items: list, size: int) -> None:
+    """``task(items[a:b], worker)`` over ``items``, in several threads when ``size`` is large."""
+    workers = _threads if size >= PARALLEL_MIN and len(items) > 1 else 1
+    if workers == 1:
+        task(items, 0)
+        return
+    global _pool
+    if _pool is None or _pool._max_workers < workers - 1:
+        _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="optbench")
+    bounds = np.linspace(0, len(items), workers + 1).astype(int)
+    futures = [_pool.submit(task, items[bounds[w] : bounds[w + 1]], w) for w in range(1, workers)]
+    task(items[bounds[0] : bounds[1]], 0)
+    for f in futures:
+        f.result()

@@ -1,0 +1,110 @@
+"""The shared building blocks of the six update rules, in place on one block of arrays.
+
+Each primitive works on arrays of one block (a cache-sized piece of a parameter, see
+``_blocks.py``) and on coefficients that are scalars of the parameter's dtype or ``(k, 1)``
+arrays (one value per run of the block). Elementwise IEEE operations give the same bits
+whatever the block boundaries, so chunked and whole-array updates are identical.
+
+The operation order follows ``torch.optim``'s single-tensor code, so that the default
+convention reproduces torch's iterates to round-off (torch's vectorized kernels fuse some
+multiply-adds, which is the only source of difference):
+
+==================  =========================================  ==================================
+primitive           update                                     torch source
+==================  =========================================  ==================================
+``decayed_grad``    ``g + wd * w``                             ``grad.add(param, alpha=wd)``
+``trace``           ``v <- beta * v + c * g``                  ``buf.mul_(m).add_(g, alpha=1-d)``
+``lerp``            ``a <- a + w * (x - a)``                   ``exp_avg.lerp_(grad, 1 - beta1)``
+``ema_of_squares``  ``nu <- beta * nu + ((1 - beta) * g) * g``  ``mul_(beta).addcmul_(g, g, 1-b)``
+``sum_of_squares``  ``G <- G + g * g``                         ``addcmul_(grad, grad, value=1)``
+``root``            ``sqrt(nu) + eps`` or ``sqrt(nu + eps)``   ``sqrt().add_(eps)``
+``apply``           ``w <- w + scale * u``                     ``param.add_(u, alpha=-lr)``
+==================  =========================================  ==================================
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def decayed_grad(g, w, wd, out):
+    """``g + wd * w`` into ``out`` (L2 weight decay folded into the gradient); returns out."""
+    np.multiply(w, wd, out=out)
+    np.add(g, out, out=out)
+    return out
+
+
+def trace(v, g, beta, c, scratch):
+    """Momentum trace ``v <- beta * v + c * g`` (``c = 1 - dampening``; ``c=None`` means 1)."""
+    np.multiply(v, beta, out=v)
+    if c is None:
+        np.add(v, g, out=v)
+    else:
+        np.multiply(g, c, out=scratch)
+        np.add(v, scratch, out=v)
+
+
+def lerp(a, x, w, scratch):
+    """``a <- a + w * (x - a)``, torch's ``lerp_`` (``x - (x - a) * (1 - w)`` when w >= 0.5)."""
+    small = w < 0.5
+    if np.all(small):
+        np.subtract(x, a, out=scratch)
+        np.multiply(scratch, w, out=scratch)
+        np.add(a, scratch, out=a)
+    elif not np.any(small):
+        np.subtract(x, a, out=scratch)
+        np.multiply(scratch, w.dtype.type(1) - w, out=scratch)
+        np.subtract(x, scratch, out=a)
+    else:  # runs of one block on both sides of 0.5: one row at a time, each with its branch
+        for j in range(a.shape[0]):
+            lerp(a[j], x[j], w[j, 0], scratch[j])
+
+
+def ema(a, x, beta, c, scratch):
+    """``a <- beta * a + c * x`` with ``c = 1 - beta`` (the seed's and optax's moving average)."""
+    trace(a, x, beta, c, scratch)
+
+
+def ema_of_squares(nu, g, beta, c, scratch):
+    """``nu <- beta * nu + (c * g) * g`` with ``c = 1 - beta`` (moving average of squares)."""
+    np.multiply(nu, beta, out=nu)
+    np.multiply(g, c, out=scratch)
+    np.multiply(scratch, g, out=scratch)
+    np.add(nu, scratch, out=nu)
+
+
+def sum_of_squares(G, g, scratch):
+    """``G <- G + g * g`` (AdaGrad's accumulator)."""
+    np.multiply(g, g, out=scratch)
+    np.add(G, scratch, out=G)
+
+
+def root(nu, eps, eps_inside_sqrt, out):
+    """``sqrt(nu + eps)`` (seed, optax) or ``sqrt(nu) + eps`` (torch) into ``out``."""
+    if eps_inside_sqrt:
+        np.add(nu, eps, out=out)
+        np.sqrt(out, out=out)
+    else:
+        np.sqrt(nu, out=out)
+        np.add(out, eps, out=out)
+    return out
+
+
+def apply(w, u, scale, scratch):
+    """``w <- w + scale * u`` (``scale`` is ``-lr`` or ``-lr / bias correction``)."""
+    np.multiply(u, scale, out=scratch)
+    np.add(w, scratch, out=w)
+
+
+def power(base, t: int):
+    """``base ** t`` by the C library's ``pow``, elementwise for an ``(R,)`` base.
+
+    Python's float power (what torch's bias corrections use) for every entry, so a batched
+    run and a single run compute the same bits; distinct values are computed once.
+    """
+    if not isinstance(base, np.ndarray):
+        return base**t
+    values, inverse = np.unique(base, return_inverse=True)
+    return np.array([math.pow(float(b), t) for b in values])[inverse]

@@ -1,0 +1,128 @@
+"""Checks of hyperparameters, parameters and gradients, run before any work.
+
+Every failure raises ``ValueError`` (a bad value) or ``TypeError`` (a bad type) whose message
+names the argument and what is allowed, so that a typo in a sweep fails loudly at construction
+instead of producing a silently wrong curve.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    return f"{left}{lo:g}, {hi:g}{right}"
+
+
+def hyperparameter(
+    name: str,
+    value,
+    lo: float = 0.0,
+    hi: float = np.inf,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = True,
+) -> float | np.ndarray:
+    """A real scalar or an ``(R,)`` array with every entry in the interval ``lo..hi``.
+
+    Returns a Python float, or a read-only float64 array of shape ``(R,)``.
+    """
+    allowed = _describe(lo, hi, lo_open, hi_open)
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a real number or an (R,) array in {allowed}, got a bool")
+    if isinstance(value, numbers.Real):
+        arr = np.asarray(float(value))
+    elif isinstance(value, np.ndarray | list | tuple):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iuf" or arr.dtype.kind == "b":
+            raise TypeError(f"{name} must hold real numbers in {allowed}, got dtype {arr.dtype}")
+        if arr.ndim != 1 or arr.shape[0] == 0:
+            raise ValueError(f"{name} must be a scalar or an (R,) array, got shape {arr.shape}")
+        arr = arr.astype(np.float64)
+    else:
+        raise TypeError(
+            f"{name} must be a real number or an (R,) array in {allowed}, "
+            f"got {type(value).__name__}"
+        )
+    below = arr <= lo if lo_open else arr < lo
+    above = arr >= hi if hi_open else arr > hi
+    if not np.all(np.isfinite(arr)) or np.any(below | above):
+        raise ValueError(f"{name} must be finite and in {allowed}, got {value!r}")
+    if arr.ndim == 0:
+        return float(arr)
+    arr.setflags(write=False)
+    return arr
+
+
+def flag(name: str, value) -> bool:
+    """A scalar bool (structural options are per batch, not per run)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool (one value for the whole batch), got {value!r}")
+    return bool(value)
+
+
+def choice(name: str, value, allowed: Sequence[str]) -> str:
+    """One of the strings ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+    return value
+
+
+def runs(hparams: dict) -> int | None:
+    """The common length R of the ``(R,)`` hyperparameters, or None if all are scalars."""
+    lengths = {k: v.shape[0] for k, v in hparams.items() if isinstance(v, np.ndarray)}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"(R,) hyperparameters must share one length R, got {lengths}")
+    return next(iter(lengths.values()), None)
+
+
+def params(params, R: int | None, hparams: dict) -> list[np.ndarray]:
+    """A non-empty list of writeable float32/float64 arrays, with leading axis R if R is set."""
+    if isinstance(params, np.ndarray) or not isinstance(params, Sequence):
+        raise TypeError(
+            "params must be a list of NumPy arrays (wrap a single array as [W]), "
+            f"got {type(params).__name__}"
+        )
+    if len(params) == 0:
+        raise ValueError("params must contain at least one array, got an empty list")
+    out = []
+    for i, p in enumerate(params):
+        if not isinstance(p, np.ndarray):
+            raise TypeError(f"params[{i}] must be a NumPy array, got {type(p).__name__}")
+        if p.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"params[{i}] must have dtype float32 or float64, got {p.dtype}")
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}] is read-only; the optimizer updates it in place")
+        if R is not None and (p.ndim == 0 or p.shape[0] != R):
+            names = sorted(k for k, v in hparams.items() if isinstance(v, np.ndarray))
+            raise ValueError(
+                f"{', '.join(names)} have shape ({R},), so every parameter needs leading axis "
+                f"R={R}; params[{i}] has shape {p.shape}"
+            )
+        out.append(p)
+    return out
+
+
+def grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
+    """Gradients matching ``params`` one to one in count, shape and dtype."""
+    if isinstance(grads, np.ndarray) or not isinstance(grads, Sequence):
+        raise TypeError(f"grads must be a list of NumPy arrays, got {type(grads).__name__}")
+    if len(grads) != len(params):
+        raise ValueError(f"grads must hold {len(params)} arrays (one per param), got {len(grads)}")
+    for i, (g, p) in enumerate(zip(grads, params, strict=True)):
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")
+        if g.shape != p.shape:
+            raise ValueError(
+                f"grads[{i}] must have shape {p.shape} like params[{i}], got {g.shape}"
+            )
+        if g.dtype != p.dtype:
+            raise TypeError(f"grads[{i}] must have dtype {p.dtype} like params[{i}], got {g.dtype}")
+    return list(grads)
