@@ -1,0 +1,151 @@
+"""Classic 2-D and N-D test functions of optimizer visualizations, each with its known minimum.
+
+All take ``X`` of shape ``(R, dim)`` (``params == [X]``); see ``problems.objective``.
+"""
+
+import numpy as np
+
+from .base import check_int, rowsum
+from .objective import Objective
+
+TWO_PI = 2.0 * np.pi
+
+
+class Beale(Objective):
+    """Beale's function, dim = 2.
+
+    .. math::
+        f(x, y) = a_1^2 + a_2^2 + a_3^2, \\quad a_k = c_k - x + x y^k,
+        \\quad (c_1, c_2, c_3) = (1.5, 2.25, 2.625)
+
+        \\partial_x f = \\sum_k 2 a_k (y^k - 1), \\quad
+        \\partial_y f = \\sum_k 2 a_k \\, k x y^{k-1}
+
+    Minimum f* = 0 at x* = (3, 0.5). Standard start (1, 1.5); random starts in [-4.5, 4.5]^2.
+    """
+
+    name = "beale"
+    box = (-4.5, 4.5)
+    f_star = 0.0
+
+    def __init__(self, start="standard", dtype="float64"):
+        super().__init__(2, start, dtype, {})
+        self.x_star = np.array([3.0, 0.5])
+
+    def _standard_start(self):
+        return np.array([1.0, 1.5])
+
+    def _value_and_grad(self, X, L, G):
+        x, y = X[:, 0], X[:, 1]
+        L[...] = 0.0
+        G[...] = 0.0
+        for k, c in ((1, 1.5), (2, 2.25), (3, 2.625)):
+            a = c - x + x * y**k
+            L += a * a
+            G[:, 0] += 2.0 * a * (y**k - 1.0)
+            G[:, 1] += 2.0 * a * k * x * y ** (k - 1)
+
+
+class Himmelblau(Objective):
+    """Himmelblau's function, dim = 2.
+
+    .. math::
+        f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2 = a^2 + b^2,
+        \\quad \\partial_x f = 4 x a + 2 b, \\quad \\partial_y f = 2 a + 4 y b
+
+    Four global minima with f* = 0 (``minima``); ``x_star`` is (3, 2).
+    Standard start (0, 0); random starts in [-5, 5]^2.
+    """
+
+    name = "himmelblau"
+    f_star = 0.0
+    minima = np.array(
+        [
+            [3.0, 2.0],
+            [-2.805118086952745, 3.131312518250573],
+            [-3.779310253377747, -3.283185991286170],
+            [3.584428340330492, -1.848126526964404],
+        ]
+    )
+
+    def __init__(self, start="standard", dtype="float64"):
+        super().__init__(2, start, dtype, {})
+        self.x_star = self.minima[0].copy()
+
+    def _standard_start(self):
+        return np.zeros(2)
+
+    def _value_and_grad(self, X, L, G):
+        x, y = X[:, 0], X[:, 1]
+        a = x * x + y - 11.0
+        b = x + y * y - 7.0
+        np.multiply(a, a, out=L)
+        L += b * b
+        np.multiply(4.0 * x, a, out=G[:, 0])
+        G[:, 0] += 2.0 * b
+        np.multiply(4.0 * y, b, out=G[:, 1])
+        G[:, 1] += 2.0 * a
+
+
+class Rastrigin(Objective):
+    """Rastrigin's function (A = 10), highly multimodal.
+
+    .. math::
+        f(x) = A d + \\sum_i x_i^2 - A \\cos(2 \\pi x_i),
+        \\quad \\partial_i f = 2 x_i + 2 \\pi A \\sin(2 \\pi x_i)
+
+    Minimum f* = 0 at x* = 0. Standard start (-2, 3.5, -2, 3.5, ...); random starts in
+    [-5.12, 5.12]^d.
+    """
+
+    name = "rastrigin"
+    box = (-5.12, 5.12)
+    f_star = 0.0
+    A = 10.0
+
+    def __init__(self, dim=2, start="standard", dtype="float64"):
+        dim = check_int("dim", dim, 1)
+        super().__init__(dim, start, dtype, {"dim": dim})
+        self.x_star = np.zeros(self.dim)
+
+    def _standard_start(self):
+        return np.resize([-2.0, 3.5], self.dim)
+
+    def _value_and_grad(self, X, L, G):
+        angle = TWO_PI * X
+        terms = X * X - self.A * np.cos(angle) + self.A
+        np.multiply(TWO_PI * self.A, np.sin(angle), out=G)
+        G += 2.0 * X
+        rowsum(terms, L)
+
+
+class StyblinskiTang(Objective):
+    """Styblinski-Tang function: one global and 2^d - 1 local minima.
+
+    .. math::
+        f(x) = \\tfrac12 \\sum_i x_i^4 - 16 x_i^2 + 5 x_i,
+        \\quad \\partial_i f = 2 x_i^3 - 16 x_i + 2.5
+
+    Minimum at x*_i = c, the smallest root of 4c^3 - 32c + 5 = 0 (c = -2.9035...), with
+    f* = d (c^4 - 16c^2 + 5c)/2 = -39.166... d. Standard start 0; random starts in [-5, 5]^d.
+    """
+
+    name = "styblinski_tang"
+
+    def __init__(self, dim=2, start="standard", dtype="float64"):
+        dim = check_int("dim", dim, 1)
+        super().__init__(dim, start, dtype, {"dim": dim})
+        c = min(np.roots([4.0, 0.0, -32.0, 5.0]).real)
+        c -= (4 * c**3 - 32 * c + 5) / (12 * c**2 - 32)  # one Newton step: full precision
+        self.x_star = np.full(self.dim, c)
+        self.f_star = float(self.dim * 0.5 * (c**4 - 16 * c**2 + 5 * c))
+
+    def _standard_start(self):
+        return np.zeros(self.dim)
+
+    def _value_and_grad(self, X, L, G):
+        x2 = X * X
+        terms = 0.5 * (x2 * x2 - 16.0 * x2 + 5.0 * X)
+        np.multiply(2.0 * x2 - 16.0, X, out=G)
+        G += 2.5
+        rowsum(terms, L)

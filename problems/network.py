@@ -1,0 +1,188 @@
+"""The MLP problem: the seed's softmax network, trained by minibatches, R runs at once.
+
+Network: Dense -> ReLU -> ... -> Dense -> softmax cross-entropy, widths
+``[n_features, *hidden, n_classes]``. ``params = [W_1, b_1, ..., W_L, b_L]`` with
+``W_l: (R, n_{l-1}, n_l)`` and ``b_l: (R, 1, n_l)``.
+
+Minibatches: every epoch each run reshuffles the training set with its own counter-based
+permutation (keyed by its seed and the epoch) and takes ``steps_per_epoch = n_train //
+batch_size`` consecutive batches (the last incomplete batch is dropped); ``batch_size=None`` is
+full-batch gradient descent (deterministic). The test split is fixed by ``data_seed``.
+"""
+
+from itertools import pairwise
+
+import numpy as np
+
+from . import datasets, mlp, rng
+from .base import Problem, check_array, check_choice, check_dtype, check_int
+
+EVAL_RUNS, EVAL_SAMPLES = 16, 512  # evaluation chunks: fixed, so results never depend on R
+
+
+class MLP(Problem):
+    """Softmax MLP classifier; loss = mean cross-entropy of a minibatch (exact log-softmax).
+
+    - ``dataset``: ``"digits"`` (1,797 8x8 images, 10 classes) or ``"spiral"`` (3 arms x 100
+      points in 2-D);
+    - ``hidden``: widths of the hidden ReLU layers (depth = len(hidden) + 1);
+    - ``init``: ``"he"`` (W = sqrt(2/n_in) N(0, 1)) or ``"seed"`` (W = 0.01 N(0, 1)); b = 0;
+    - ``batch_size``: minibatch size m, or None for the full training set;
+    - ``test_fraction``, ``data_seed``: the seeded split (features standardized on train).
+
+    ``evaluate`` returns the full training loss as ``loss`` and ``train_loss``, ``train_acc``,
+    ``test_loss``, ``test_acc``; ``f_star`` is unknown (None).
+    """
+
+    name = "mlp"
+
+    def __init__(
+        self,
+        dataset="digits",
+        hidden=(64,),
+        init="he",
+        batch_size=128,
+        test_fraction=0.2,
+        data_seed=0,
+        dtype="float64",
+    ):
+        check_choice("dataset", dataset, datasets.DATASETS)
+        if isinstance(hidden, int) or not all(isinstance(h, int) for h in hidden):
+            raise ValueError(f"hidden must be a sequence of positive ints, got {hidden!r}")
+        hidden = [check_int("hidden[i]", h, 1) for h in hidden]
+        check_choice("init", init, mlp.INITS)
+        data_seed = check_int("data_seed", data_seed, 0)
+        X, y = datasets.load_digits() if dataset == "digits" else datasets.spiral(seed=data_seed)
+        Xtr, ytr, Xte, yte = datasets.split(X, y, test_fraction, seed=data_seed)
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, 1, len(Xtr))
+        self.dtype = check_dtype(dtype)
+        super().__init__(
+            dataset=dataset, hidden=hidden, init=init, batch_size=batch_size,
+            test_fraction=float(test_fraction), data_seed=data_seed, dtype=self.dtype.name,
+        )  # fmt: skip
+        self.X_train, self.y_train = Xtr.astype(self.dtype), ytr
+        self.X_test, self.y_test = Xte.astype(self.dtype), yte
+        self.n_classes = int(max(y.max() + 1, 2))
+        self.widths = [X.shape[1], *hidden, self.n_classes]
+        self.shapes = [s for a, b in pairwise(self.widths) for s in ((a, b), (1, b))]
+        self.dim = sum(a * b + b for a, b in pairwise(self.widths))
+        self.batch_size = batch_size
+        self.stochastic = batch_size is not None
+        self.steps_per_epoch = len(Xtr) // batch_size if self.stochastic else 1
+        self._train_net, self._eval_net = _Net(len(hidden) + 1), _Net(len(hidden) + 1)
+
+    def _label_args(self):
+        c = self._config
+        args = [c["dataset"], "-".join(map(str, self.widths))]
+        args += [f"m={c['batch_size']}" if c["batch_size"] else "full-batch"]
+        args += [] if c["init"] == "he" else [f"init={c['init']}"]
+        return ", ".join(args + ([] if c["dtype"] == "float64" else [c["dtype"]]))
+
+    def init_params(self, seeds):
+        """[W_1, b_1, ...]: W from each run's seed (counter-based normals), b = 0."""
+        seeds = self._reset(seeds)
+        keys = rng.run_keys(seeds, rng.STREAM_INIT)
+        self._shuffle_keys = rng.run_keys(seeds, rng.STREAM_SHUFFLE)
+        self._perm = None
+        R, params = len(seeds), []
+        for layer, (n_in, n_out) in enumerate(pairwise(self.widths)):
+            scale = 0.01 if self._config["init"] == "seed" else np.sqrt(2.0 / n_in)
+            z = rng.normal(rng.step_keys(keys, layer), n_in * n_out).reshape(R, n_in, n_out)
+            params += [(scale * z).astype(self.dtype), np.zeros((R, 1, n_out), self.dtype)]
+        return params
+
+    def _check(self, params):
+        if not isinstance(params, (list, tuple)) or len(params) != len(self.shapes):
+            raise ValueError(f"params must be a list of {len(self.shapes)} arrays [W_1, b_1, ...]")
+        R = params[0].shape[0] if isinstance(params[0], np.ndarray) and params[0].ndim else None
+        for i, (p, shape) in enumerate(zip(params, self.shapes, strict=True)):
+            check_array(f"params[{i}]", p, (R, *shape))
+        return R
+
+    def _batch(self, R):
+        """This step's minibatch: X (R, m, n_features), y (R, m); or the shared full set."""
+        if not self.stochastic:
+            return self.X_train, self.y_train
+        self._require_init(R)
+        epoch, b = divmod(self._step, self.steps_per_epoch)
+        if b == 0 or self._perm is None:
+            keys = rng.step_keys(self._shuffle_keys, epoch)
+            self._perm = rng.permutations(keys, len(self.X_train))
+        idx = self._perm[:, b * self.batch_size : (b + 1) * self.batch_size]
+        Xb = mlp._buffer(self, "_Xb", (R, self.batch_size, self.widths[0]), self.dtype)
+        yb = mlp._buffer(self, "_yb", (R, self.batch_size), self.y_train.dtype)
+        np.take(self.X_train, idx, axis=0, out=Xb)
+        np.take(self.y_train, idx, out=yb)
+        return Xb, yb
+
+    def loss_and_grad(self, params):
+        """(R,) minibatch losses and [dW_1, db_1, ...] (buffers); advances each run's stream."""
+        R = self._check(params)
+        X, y = self._batch(R)
+        net = self._train_net
+        net.set(params)
+        loss = net.forward(X, y)
+        net.backward()
+        self._step += 1
+        return loss, net.grads()
+
+    def evaluate(self, params):
+        """Full-data loss and accuracy, in fixed chunks of runs and samples (no randomness)."""
+        R = self._check(params)
+        out = {}
+        for part, X, y in (
+            ("train", self.X_train, self.y_train),
+            ("test", self.X_test, self.y_test),
+        ):
+            loss, acc = np.empty(R), np.empty(R)
+            for r in range(0, R, EVAL_RUNS):
+                self._eval_net.set([p[r : r + EVAL_RUNS] for p in params])
+                loss[r : r + EVAL_RUNS], acc[r : r + EVAL_RUNS] = self._eval_net.score(X, y)
+            out[f"{part}_loss"], out[f"{part}_acc"] = loss, acc
+        out["loss"] = out["train_loss"]
+        return out
+
+
+class _Net:
+    """Dense/ReLU stack + SoftmaxCrossEntropy, weights referenced from a params list."""
+
+    def __init__(self, n_dense):
+        self.dense = [None] * n_dense
+        self.relu = [mlp.ReLU() for _ in range(n_dense - 1)]
+        self.loss = mlp.SoftmaxCrossEntropy()
+
+    def set(self, params):
+        for i, (W, b) in enumerate(zip(params[::2], params[1::2], strict=True)):
+            if self.dense[i] is None:
+                self.dense[i] = mlp.Dense.wrap(W, b)
+            self.dense[i].weights, self.dense[i].biases = W, b
+
+    def logits(self, X):
+        a = X
+        for layer, relu in zip(self.dense[:-1], self.relu, strict=True):
+            a = relu.forward(layer.forward(a))
+        return self.dense[-1].forward(a)
+
+    def forward(self, X, y):
+        return self.loss.forward(self.logits(X), y)
+
+    def backward(self):
+        d = self.loss.backward()
+        for i in range(len(self.dense) - 1, -1, -1):
+            d = self.dense[i].backward(d, need_dinputs=i > 0)
+            if i > 0:
+                d = self.relu[i - 1].backward(d)
+
+    def grads(self):
+        return [g for layer in self.dense for g in (layer.dweights, layer.dbiases)]
+
+    def score(self, X, y):
+        """Mean loss and accuracy over all of X, in chunks of EVAL_SAMPLES samples."""
+        total = correct = 0.0
+        for s in range(0, len(X), EVAL_SAMPLES):
+            Z = self.logits(X[s : s + EVAL_SAMPLES])
+            n = Z.shape[-2]
+            total = total + n * self.loss.forward(Z, y[s : s + EVAL_SAMPLES])
+            correct = correct + n * mlp.accuracy(Z, y[s : s + EVAL_SAMPLES])
+        return total / len(X), correct / len(X)
