@@ -129,37 +129,46 @@ def describe(benchmark, case: DenseCase, kind: str, role: str | None = None) -> 
     )
 
 
-@pytest.fixture(params=RUNS, ids=lambda r: "2d" if r is None else f"R{r}")
-def runs(request):
-    return request.param
-
-
-def test_dense_backward(timed, benchmark, dense_shape, bench_dtype, runs):
-    case = make_case(dense_shape, bench_dtype, runs)
-    layer = make_layer(case)
-    dX = timed(layer.backward, setup=lambda: (case.dZ,))
-    check_dense_backward(case, layer.dweights, layer.dbiases, dX)
-    describe(benchmark, case, "dense_backward")
-
-
-def test_dense_forward(timed, benchmark, dense_shape, bench_dtype, runs):
-    case = make_case(dense_shape, bench_dtype, runs)
-    layer = make_layer(case)
-    Z = timed(layer.forward, setup=lambda: (case.X,))
-    check_dense_forward(Z, case)
-    describe(benchmark, case, "dense_forward")
-
-
 def two_products(XT, dZ, WT, dW, dX) -> None:
     """The bound: ``dW = X^T dZ`` and ``dX = dZ W^T`` into preallocated arrays."""
     np.matmul(XT, dZ, out=dW)
     np.matmul(dZ, WT, out=dX)
 
 
-def test_two_product_bound(timed, benchmark, dense_shape, bench_dtype, runs):
-    case = make_case(dense_shape, bench_dtype, runs)
+def time_backward(timed, case: DenseCase) -> None:
+    layer = make_layer(case)
+    dX = timed(layer.backward, setup=lambda: (case.dZ,))
+    check_dense_backward(case, layer.dweights, layer.dbiases, dX)
+
+
+def time_forward(timed, case: DenseCase) -> None:
+    layer = make_layer(case)
+    Z = timed(layer.forward, setup=lambda: (case.X,))
+    check_dense_forward(Z, case)
+
+
+def time_bound(timed, case: DenseCase) -> None:
     XT, WT = np.swapaxes(case.X, -1, -2), np.swapaxes(case.W, -1, -2)
     dW, dX = np.empty_like(case.W), np.empty_like(case.X)
     timed(two_products, setup=lambda: (XT, case.dZ, WT, dW, dX))
     check_dense_backward(case, dW, None, dX)
-    describe(benchmark, case, "two_product_bound", role="bound")
+
+
+KINDS = {
+    "two_product_bound": time_bound,
+    "dense_backward": time_backward,
+    "dense_forward": time_forward,
+}
+
+
+@pytest.fixture(params=RUNS, ids=lambda r: "2d" if r is None else f"R{r}")
+def runs(request):
+    return request.param
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_dense(timed, benchmark, dense_shape, bench_dtype, runs, kind):
+    """One case; the three kinds of a (shape, dtype, R) run back to back, the bound first."""
+    case = make_case(dense_shape, bench_dtype, runs)
+    KINDS[kind](timed, case)
+    describe(benchmark, case, kind, role="bound" if kind == "two_product_bound" else None)
