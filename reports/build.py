@@ -1,0 +1,254 @@
+"""``build_report(out_dir)``: the results store -> tables, figures, report.html and report.md.
+
+Reads ``<out>/optbench.sqlite`` only through ``reports.load_results`` (docs/contracts.md §3-4)
+and writes, under ``<out>``::
+
+    report.html          one self-contained page (images as data URIs, inline CSS, no network)
+    report.md            the same tables, with links to the figures
+    figures/<name>.png   150 dpi, and figures/<name>.svg
+    tables/<name>.csv    full precision; tables/<name>.md the formatted version
+
+The benchmark-timing section (docs/contracts.md §5) is included when
+``reports.timing.load_bench(out)`` finds a pytest-benchmark run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from reports import plots
+from reports.analysis import Analysis, analyze
+from reports.landscape import plot_condition, plot_trajectories, problem_landscape
+from reports.render import Figure, Section, markdown_table, render_html, render_markdown
+from reports.sections import (
+    matrix_section,
+    metadata_section,
+    method_section,
+    problems_section,
+    ranking_section,
+    summary_section,
+    timing_section,
+)
+
+TABLES = ("runs", "curves", "paths", "targets", "invocations")
+TITLE = "optbench: gradient-descent optimizers compared"
+
+
+def build_report(out_dir: str | Path) -> Path:
+    """Write the report of the store in ``out_dir``; return the path of ``report.html``."""
+    from reports.load import load_results
+    from reports.timing import load_bench
+
+    out = Path(out_dir)
+    frames = {name: load_results(out, table=name) for name in TABLES}
+    return write_report(frames, out, bench=load_bench(out))
+
+
+def write_report(
+    frames: dict[str, pd.DataFrame],
+    out_dir: Path,
+    bench=None,
+    landscape=problem_landscape,
+    n_boot: int = 2000,
+) -> Path:
+    """Write the report of ``frames`` (tables of §3) into ``out_dir``; ``bench`` is the frame
+    of ``reports.timing.load_bench`` or None; ``landscape`` computes 2-D contour backgrounds."""
+    out = Path(out_dir)
+    runs = frames["runs"]
+    partial = bool(runs.attrs.get("partial", False))
+    invocations = frames.get("invocations", pd.DataFrame())
+    if runs.empty:
+        sections = [
+            Section(
+                "summary",
+                "Summary",
+                [
+                    "The store holds no runs yet"
+                    + (
+                        " (the matrix is still running or was "
+                        "interrupted before the first batch finished)."
+                        if partial
+                        else "."
+                    )
+                ],
+                css_class="partial",
+            )
+        ]
+    else:
+        analysis = analyze(frames, n_boot=n_boot)
+        figures = _save_figures(analysis, out, landscape)
+        sections = [
+            summary_section(analysis, partial),
+            method_section(),
+            ranking_section(analysis, figures),
+            problems_section(analysis),
+            *_figure_sections(figures),
+        ]
+    if bench is not None:
+        sections.append(timing_section(bench, out))
+    sections += [matrix_section(invocations), metadata_section(invocations, runs)]
+    _save_tables(sections, out)
+    if not runs.empty:
+        _save_raw_tables(analysis, out)
+    store = runs.attrs.get("store", "?")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    subtitle = f"Generated {now} from {store}" + (" — PARTIAL RESULTS" if partial else "")
+    html_path = out / "report.html"
+    html_path.write_text(render_html(TITLE, subtitle, sections, out), encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(TITLE, subtitle, sections), encoding="utf-8")
+    return html_path
+
+
+def _figure_specs(a: Analysis, landscape):
+    """``(Figure, section, builder or None)``; None when the matrix has no data for it."""
+    from reports.tables import TUNING_RULE
+
+    mlp = a.curves[a.curves["problem"].isin(a.runs.loc[a.runs["problem_name"] == "mlp", "problem"])]
+    has_targets = len(a.targets) > 0
+    return [
+        (
+            Figure(
+                "score_heatmap",
+                "Normalized score per optimizer and problem",
+                "1 = the best optimizer on that problem; 0 = no progress from the start or "
+                "diverged. The last column is the mean over problems.",
+            ),
+            "ranking",
+            lambda: plots.plot_score_heatmap(a.scores),
+        ),
+        (
+            Figure(
+                "convergence",
+                "Convergence at tuned settings",
+                "Objective (log scale) vs step; line = median over seeds, band = interquartile "
+                "range; X = the median run diverged there. Values below 1e-14 drawn at 1e-14.",
+            ),
+            "curves",
+            lambda: plots.plot_convergence(a.curves, a.kinds),
+        ),
+        (
+            Figure(
+                "lr_sensitivity",
+                "Learning-rate sensitivity",
+                "Median final objective over seeds vs lr over the whole grid. Hollow markers: "
+                "some seeds diverged; x in the top strip: the median diverged.",
+            ),
+            "curves",
+            lambda: plots.plot_lr_sensitivity(a.settings, a.kinds),
+        ),
+        (
+            Figure(
+                "ecdf",
+                "Fixed-target ECDF (COCO style)",
+                "Fraction of (problem, target, seed) triples whose suboptimality reached the "
+                "target by a given step, at tuned settings; targets never reached keep the "
+                "curve below 1.",
+            ),
+            "curves",
+            (lambda: plots.plot_ecdf(a.targets, a.budget)) if has_targets else None,
+        ),
+        (
+            Figure(
+                "trajectories",
+                "Trajectories on the 2-D problems",
+                "Every optimizer at its tuned setting from the same start (one seed), over the "
+                "contours of the exact objective (log-spaced levels). " + TUNING_RULE,
+            ),
+            "geometry",
+            (lambda: plot_trajectories(a.paths, a.runs, _short_rule(), landscape))
+            if len(a.paths)
+            else None,
+        ),
+        (
+            Figure(
+                "condition",
+                "Linear rate vs condition number (noise-free quadratics)",
+                "1 - rho, rho the fitted per-step contraction of |x - x*| at tuned settings, "
+                "against the theory of gradient descent with lr = 2/(L + mu) and heavy ball "
+                "with Polyak's tuning.",
+            ),
+            "geometry",
+            (lambda: plot_condition(a.condition)) if len(a.condition) else None,
+        ),
+        (
+            Figure(
+                "mlp",
+                "MLP: loss and accuracy per epoch",
+                "Training and test cross-entropy (log scale) and accuracy per epoch at tuned "
+                "settings (tuned on the final training loss); median over seeds, band = IQR.",
+            ),
+            "mlp",
+            (lambda: plots.plot_mlp(mlp)) if len(mlp) else None,
+        ),
+    ]
+
+
+def _short_rule() -> str:
+    return "median over seeds of the final suboptimality f - f* (diverged = +inf)"
+
+
+def _save_figures(a: Analysis, out: Path, landscape) -> list[tuple[str, Figure | str]]:
+    """Draw and save each figure; ``(section, Figure)`` or ``(section, reason it is absent)``."""
+    saved = []
+    for figure, section, build in _figure_specs(a, landscape):
+        if build is None:
+            saved.append((section, f"{figure.title}: not applicable to this matrix (no data)."))
+            continue
+        plots.save_figure(build(), out / "figures", figure.name)
+        saved.append((section, figure))
+    return saved
+
+
+_FIGURE_SECTIONS = {
+    "curves": ("curves", "Convergence, sensitivity and fixed-target view"),
+    "geometry": ("geometry", "Trajectories and conditioning"),
+    "mlp": ("mlp", "MLP training"),
+}
+
+
+def _figure_sections(figures) -> list[Section]:
+    sections = []
+    for key, (anchor, title) in _FIGURE_SECTIONS.items():
+        section = Section(anchor, title)
+        for where, item in figures:
+            if where != key:
+                continue
+            if isinstance(item, Figure):
+                section.figures.append(item)
+            else:
+                section.paragraphs.append(item)
+        sections.append(section)
+    return sections
+
+
+def _save_tables(sections: list[Section], out: Path) -> None:
+    """Every display table as ``tables/<name>.md``."""
+    directory = out / "tables"
+    directory.mkdir(parents=True, exist_ok=True)
+    for table in (t for s in sections for t in s.tables):
+        text = f"# {table.title}\n\n{markdown_table(table.frame)}\n"
+        (directory / f"{table.name}.md").write_text(text, encoding="utf-8")
+        table.frame.to_csv(directory / f"{table.name}_display.csv", index=False)
+
+
+def _save_raw_tables(a: Analysis, out: Path) -> None:
+    """Full-precision CSVs of the computed tables."""
+    directory = out / "tables"
+    raw = {
+        "summary": a.summary,
+        "ranking": a.ranking,
+        "winners": a.winners,
+        "settings": a.settings,
+        "tuned": a.tuned,
+        "divergence": a.divergence,
+        "medians": a.medians,
+        "ranks": a.ranks,
+        "scores": a.scores,
+        "condition": a.condition,
+    }
+    for name, frame in raw.items():
+        index = not isinstance(frame.index, pd.RangeIndex)
+        frame.to_csv(directory / f"{name}.csv", index=index)

@@ -1,0 +1,37 @@
+"""``optbench report``: the results store -> tables, figures and one self-contained HTML report.
+
+Reads ``<out>/optbench.sqlite`` and writes ``<out>/report.html``, ``report.md``, ``figures/``
+and ``tables/`` (docs/contracts.md §4). Top-level imports stay light (see benchmarks/cli.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        help="results directory holding optbench.sqlite; the report is written there "
+        "(default: results/)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    store = args.out / "optbench.sqlite"
+    if not store.is_file():
+        print(
+            f"optbench report: no results store at {store}; run `optbench run --out "
+            f"{args.out}` first",
+            file=sys.stderr,
+        )
+        return 2
+    from reports.build import build_report
+
+    path = build_report(args.out)
+    print(path)
+    return 0

@@ -1,0 +1,191 @@
+"""Figures about the geometry of the problems: 2-D trajectories and the condition number.
+
+- :func:`plot_trajectories` draws every method's path (the ``paths`` table, tuned settings, one
+  seed shared by all methods, hence one start) over the contour plot of each 2-D problem. The
+  background is computed, not read: :func:`problem_landscape` evaluates the problem's exact loss
+  on a grid through ``problems.REGISTRY[problem_name](**problem_config).evaluate``.
+- :func:`plot_condition` compares the measured linear rate on the noise-free quadratics with
+  theory. For an objective decaying as ``f - f* ~ C rho_f^t``, the least-squares slope of
+  ``log(f - f*)`` against ``t`` estimates ``log rho_f``; since ``f - f*`` is quadratic in
+  ``x - x*``, the error contracts by ``rho = sqrt(rho_f)`` per step. The fit uses the steps
+  before ``f - f*`` first falls below ``1e-12 (f_0 - f*)`` (or FLOOR). Theory at condition
+  number ``k``: gradient descent with ``lr = 2 / (L + mu)`` contracts by ``(k - 1)/(k + 1)``,
+  heavy ball with Polyak's tuning by ``(sqrt k - 1)/(sqrt k + 1)``. Shown as ``1 - rho``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+
+from reports.plots import _grid, _legend
+from reports.style import FLOOR, method_order, palette, tex_safe
+
+Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None]]
+
+
+def problem_landscape(problem_name: str, problem_config: str):
+    """``(f, x_star)``: ``f(X)`` the exact loss at points ``X: (R, 2)``; ``x_star`` or None."""
+    from problems import REGISTRY
+
+    problem = REGISTRY[problem_name](**json.loads(problem_config))
+
+    def f(points: np.ndarray) -> np.ndarray:
+        return np.asarray(problem.evaluate([np.ascontiguousarray(points)])["loss"], float)
+
+    return f, problem.x_star
+
+
+def _bounds(points: np.ndarray, x_star) -> tuple[np.ndarray, np.ndarray]:
+    finite = points[np.isfinite(points).all(axis=1)]
+    lo, hi = np.quantile(finite, 0.005, axis=0), np.quantile(finite, 0.995, axis=0)
+    lo, hi = np.minimum(lo, finite[0]), np.maximum(hi, finite[0])
+    if x_star is not None:
+        lo, hi = np.minimum(lo, x_star), np.maximum(hi, x_star)
+    pad = max(0.15 * float(np.max(hi - lo)), 0.1)
+    return lo - pad, hi + pad
+
+
+def _contour(ax, f, lo, hi, n: int = 160):
+    xs, ys = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    gx, gy = np.meshgrid(xs, ys)
+    values = f(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    shifted = values - np.nanmin(values) + 1e-3 * (np.nanmax(values) - np.nanmin(values) + 1e-12)
+    norm = LogNorm(vmin=np.nanmin(shifted), vmax=np.nanmax(shifted))
+    levels = np.geomspace(norm.vmin, norm.vmax, 18)
+    ax.contourf(gx, gy, shifted, levels=levels, norm=norm, cmap="Greys_r", alpha=0.35)
+    ax.contour(gx, gy, shifted, levels=levels, norm=norm, colors="0.45", linewidths=0.5)
+
+
+def plot_trajectories(
+    paths: pd.DataFrame,
+    runs: pd.DataFrame,
+    objective: str,
+    landscape: Landscape = problem_landscape,
+) -> plt.Figure:
+    """Paths of the tuned runs of one seed over each 2-D problem's contours.
+
+    ``paths``: tuned runs' rows of the ``paths`` table with ``method``; ``runs``: the runs table
+    (for ``problem_name`` and ``problem_config``); ``objective``: the tuning rule, printed.
+    """
+    methods = method_order(paths["method"])
+    colors = palette(methods)
+    problems = list(dict.fromkeys(paths["problem"]))
+    fig, axes = _grid(len(problems), ncols=2, size=(5.2, 4.6))
+    info = runs.drop_duplicates("problem").set_index("problem")
+    for ax, problem in zip(axes, problems, strict=False):
+        rows = paths[paths["problem"] == problem]
+        seeds = rows.groupby("seed")["method"].nunique()
+        seed = seeds[seeds == seeds.max()].index.min()
+        rows = rows[rows["seed"] == seed].sort_values("step")
+        f, x_star = landscape(info.at[problem, "problem_name"], info.at[problem, "problem_config"])
+        xy = rows[["x0", "x1"]].to_numpy(float)
+        lo, hi = _bounds(xy, x_star)
+        _contour(ax, f, lo, hi)
+        for method in methods:
+            part = rows[rows["method"] == method]
+            ax.plot(
+                part["x0"],
+                part["x1"],
+                "-o",
+                color=colors[method],
+                lw=1.4,
+                ms=2.2,
+                label=tex_safe(method),
+            )
+        start = rows.iloc[0]
+        ax.plot(start["x0"], start["x1"], "o", ms=8, mfc="white", mec="black")
+        if x_star is not None:
+            ax.plot(*np.asarray(x_star)[:2], "*", ms=14, color="gold", mec="black")
+        ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_0$", ylabel="$x_1$")
+        ax.set_title(
+            f"{tex_safe(problem)}\nseed {seed}, start ({start['x0']:.3g}, "
+            f"{start['x1']:.3g}), * = minimizer",
+            fontsize=9,
+        )
+    marks = [
+        plt.Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="black", label="start"),
+        plt.Line2D(
+            [], [], ls="", marker="*", ms=12, color="gold", mec="black", label="minimizer x*"
+        ),
+    ]
+    _legend(fig, methods, colors, marks)
+    fig.suptitle(
+        "Trajectories at tuned settings (no gradient clipping). Tuned by: " + objective,
+        fontsize=10,
+        wrap=True,
+    )
+    return fig
+
+
+def linear_rate(steps: np.ndarray, subopt: np.ndarray) -> float:
+    """Per-step contraction ``rho`` of ``||x - x*||`` fitted to one run (module docstring)."""
+    order = np.argsort(steps)
+    steps, subopt = np.asarray(steps, float)[order], np.asarray(subopt, float)[order]
+    keep = np.isfinite(subopt) & (subopt > 0)
+    steps, subopt = steps[keep], subopt[keep]
+    if subopt.size < 3:
+        return float("nan")
+    below = subopt < max(1e-12 * subopt[0], FLOOR)
+    end = int(np.argmax(below)) if below.any() else subopt.size
+    if end < 3:
+        end = min(3, subopt.size)
+    slope = np.polyfit(steps[:end], np.log(subopt[:end]), 1)[0]
+    return float(np.exp(slope / 2.0))
+
+
+def condition_table(curves: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (problem, method): ``kappa`` and the median over seeds of the fitted ``rho``, for the
+    noise-free quadratics among the (tuned) ``curves``; columns problem, method, kappa, rho."""
+    config = runs.drop_duplicates("problem").set_index("problem")
+    rows = []
+    for problem, part in curves.groupby("problem", sort=False):
+        if config.at[problem, "problem_name"] != "quadratic":
+            continue
+        cfg = json.loads(config.at[problem, "problem_config"])
+        kappa = cfg.get("condition_number", cfg.get("kappa"))
+        if kappa is None or float(cfg.get("noise", 0.0) or 0.0) != 0.0:
+            continue
+        for method, runs_m in part.groupby("method"):
+            rates = [linear_rate(r["step"], r["subopt"]) for _, r in runs_m.groupby("run_id")]
+            rows.append(
+                {
+                    "problem": problem,
+                    "method": method,
+                    "kappa": float(kappa),
+                    "rho": float(np.nanmedian(rates)) if rates else np.nan,
+                }
+            )
+    return pd.DataFrame(rows, columns=["problem", "method", "kappa", "rho"])
+
+
+def plot_condition(table: pd.DataFrame) -> plt.Figure:
+    """``1 - rho`` vs condition number (log-log), measured per method, with the theoretical
+    curves of gradient descent and heavy ball."""
+    methods = method_order(table["method"])
+    colors = palette(methods)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    k = np.geomspace(1.0, max(10.0, table["kappa"].max() * 2), 200)
+    gd = plt.Line2D([], [], color="black", ls="--", label=r"GD theory $2/(k+1)$")
+    hb = plt.Line2D([], [], color="black", ls=":", label=r"heavy ball theory $2/(\sqrt{k}+1)$")
+    ax.plot(k, 1 - (k - 1) / (k + 1), "k--")
+    ax.plot(k, 1 - (np.sqrt(k) - 1) / (np.sqrt(k) + 1), "k:")
+    for method in methods:
+        part = table[table["method"] == method].sort_values("kappa")
+        gap = (1 - part["rho"]).where(lambda g: g > 0)  # rho >= 1: no linear convergence
+        ax.plot(part["kappa"], gap, "-o", color=colors[method])
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"condition number $k = L/\mu$",
+        ylabel=r"$1-\rho$  ($\rho$: per-step contraction of $\|x - x^*\|$)",
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    _legend(fig, methods, colors, [gd, hb])
+    ax.set_title("Linear convergence rate on noise-free quadratics (higher = faster)")
+    return fig

@@ -1,0 +1,312 @@
+"""Figures of the report: each function takes DataFrames and returns a matplotlib Figure.
+
+Inputs are the frames of ``reports.load_results`` (docs/contracts.md §3) plus the ``tuned``
+table of :func:`reports.tables.tune`. Nothing here reads files or saves; see
+:func:`save_figure`. Colors come from :func:`reports.style.palette`, the same in every figure.
+Bands are the interquartile range over seeds; lines the median. A run that diverged counts as
+``+inf`` from its divergence step on, so a median line ends where half the seeds diverged.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from reports.style import FLOOR, method_order, objective_label, palette, tex_safe
+
+_HUGE = 1e300  # stands in for +inf inside np.nanquantile; quantiles >= _HUGE / 4 are inf
+
+
+def save_figure(fig, directory: Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``<directory>/<name>.png`` (150 dpi) and ``.svg``; close it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"{name}.png", directory / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def band(curves: pd.DataFrame, value: str, x: str = "step") -> pd.DataFrame:
+    """Median and IQR over runs of ``value`` at each ``x``, per (problem, method).
+
+    Runs are aligned on ``x``; after a diverged run's last record its value is ``+inf``.
+    Returns columns ``problem, method, x, median, q25, q75``.
+    """
+    out = []
+    for (problem, method), rows in curves.groupby(["problem", "method"], sort=False):
+        wide = rows.pivot_table(index=x, columns="run_id", values=value, aggfunc="first")
+        diverged = rows.groupby("run_id")["status"].first().eq("diverged")
+        wide = wide.ffill()
+        for run_id in diverged[diverged].index.intersection(wide.columns):
+            last = rows.loc[rows["run_id"] == run_id, x].max()
+            wide.loc[wide.index > last, run_id] = np.inf
+        values = np.nan_to_num(wide.to_numpy(float), nan=np.nan, posinf=_HUGE)
+        q = np.nanquantile(values, [0.5, 0.25, 0.75], axis=1)
+        q = np.where(q >= _HUGE / 4, np.inf, q)
+        out.append(
+            pd.DataFrame(
+                {
+                    "problem": problem,
+                    "method": method,
+                    x: wide.index,
+                    "median": q[0],
+                    "q25": q[1],
+                    "q75": q[2],
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def _grid(n: int, ncols: int = 3, size=(4.3, 3.3)):
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size[0] * ncols, size[1] * nrows),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _legend(fig, methods, colors, extra=()):
+    handles = [plt.Line2D([], [], color=colors[m], lw=2, label=tex_safe(m)) for m in methods]
+    fig.legend(
+        handles=[*handles, *extra],
+        loc="outside lower center",
+        ncol=min(len(handles) + len(extra), 7),
+        frameon=False,
+    )
+
+
+def _draw_band(ax, frame, x, color, label=None):
+    finite = np.isfinite(frame["median"])
+    ax.plot(frame[x][finite], frame["median"][finite], color=color, lw=1.8, label=label)
+    ax.fill_between(
+        frame[x], frame["q25"], frame["q75"].replace(np.inf, np.nan), color=color, alpha=0.2, lw=0
+    )
+    if not finite.all() and finite.any():
+        last = frame[finite].iloc[-1]
+        ax.plot(last[x], last["median"], marker="X", ms=9, color=color, mec="black", mew=0.6)
+
+
+def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
+    """Objective (log scale, floored at FLOOR) vs step, one panel per problem.
+
+    ``curves``: the tuned runs' curves with ``method``; ``kinds``: problem -> objective kind.
+    """
+    frame = curves.assign(
+        value=np.where(
+            curves["problem"].map(kinds) == "suboptimality", curves["subopt"], curves["loss"]
+        )
+    )
+    frame["value"] = frame["value"].clip(lower=FLOOR)
+    stats = band(frame, "value")
+    methods = method_order(frame["method"])
+    colors = palette(methods)
+    problems = list(dict.fromkeys(frame["problem"]))
+    fig, axes = _grid(len(problems))
+    for ax, problem in zip(axes, problems, strict=False):
+        for method in methods:
+            rows = stats[(stats["problem"] == problem) & (stats["method"] == method)]
+            if len(rows):
+                _draw_band(ax, rows, "step", colors[method])
+        ax.set(yscale="log", xlabel="step", title=tex_safe(problem))
+        ax.set_ylabel(objective_label(kinds[problem]))
+        ax.grid(True, which="major", alpha=0.3)
+    marker = plt.Line2D(
+        [], [], ls="", marker="X", color="grey", mec="black", label="median diverged here"
+    )
+    _legend(fig, methods, colors, [marker])
+    fig.suptitle("Convergence at tuned settings (median over seeds, band = IQR)")
+    return fig
+
+
+def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
+    """Median final objective vs lr per method, one panel per problem.
+
+    ``settings``: :func:`reports.tables.setting_table`. With other hyperparameters in the grid,
+    each lr shows its best setting of them. Filled marker: no seed diverged; hollow: some did;
+    ``x`` on the top edge: the median over seeds diverged (the setting is kept, not dropped).
+    """
+    methods = method_order(settings["method"])
+    colors = palette(methods)
+    best = settings.sort_values("median").groupby(["problem", "method", "lr"]).head(1)
+    problems = list(dict.fromkeys(settings["problem"]))
+    fig, axes = _grid(len(problems))
+    for ax, problem in zip(axes, problems, strict=False):
+        top = ax.get_xaxis_transform()
+        for method in methods:
+            rows = best[(best["problem"] == problem) & (best["method"] == method)]
+            rows = rows.sort_values("lr")
+            ok = np.isfinite(rows["median"])
+            y = rows["median"].clip(lower=FLOOR)
+            ax.plot(rows["lr"][ok], y[ok], color=colors[method], lw=1.5)
+            some = ok & (rows["diverged"] > 0)
+            ax.scatter(rows["lr"][ok & ~some], y[ok & ~some], color=colors[method], s=22, zorder=3)
+            ax.scatter(
+                rows["lr"][some],
+                y[some],
+                facecolor="white",
+                edgecolor=colors[method],
+                s=28,
+                lw=1.5,
+                zorder=3,
+            )
+            ax.scatter(
+                rows["lr"][~ok],
+                np.full((~ok).sum(), 0.95),
+                transform=top,
+                marker="x",
+                color=colors[method],
+                s=45,
+                lw=2,
+                zorder=4,
+                clip_on=False,
+            )
+        ax.set(xscale="log", yscale="log", xlabel="learning rate lr", title=tex_safe(problem))
+        ax.set_ylabel("final " + objective_label(kinds[problem]))
+        ax.grid(True, alpha=0.3)
+        _diverged_strip(ax, best.loc[best["problem"] == problem, "median"])
+    extra = [
+        plt.Line2D([], [], ls="", marker="o", color="grey", label="no seed diverged"),
+        plt.Line2D(
+            [], [], ls="", marker="o", mfc="white", color="grey", label="some seeds diverged"
+        ),
+        plt.Line2D([], [], ls="", marker="x", color="grey", mew=2, label="median diverged (top)"),
+    ]
+    _legend(fig, methods, colors, extra)
+    fig.suptitle(
+        "Learning-rate sensitivity: median final objective over seeds "
+        "(best other hyperparameters at each lr)"
+    )
+    return fig
+
+
+def _diverged_strip(ax, medians: pd.Series) -> None:
+    """Leave the top 12% of a log y-axis to the diverged markers, above a dashed line."""
+    finite = medians[np.isfinite(medians)].clip(lower=FLOOR)
+    if finite.empty:
+        return
+    lo, hi = np.log10(finite.min()) - 0.3, np.log10(finite.max()) + 0.3
+    ax.set_ylim(10**lo, 10 ** (hi + 0.14 * (hi - lo) / 0.86))
+    ax.axhline(10**hi, color="0.5", lw=0.8, ls="--")
+    ax.text(0.01, 0.97, "diverged", transform=ax.transAxes, va="center", fontsize=8, color="0.3")
+
+
+def _ecdf(ax, steps: np.ndarray, budget: float, color) -> None:
+    """Fraction of (problem, target, seed) triples reached by step s; misses never count, so
+    the curve ends below 1 at the budget when some target was missed."""
+    if steps.size == 0:
+        return
+    reached = np.sort(steps[np.isfinite(steps)])
+    y = np.arange(1, reached.size + 1) / steps.size
+    ax.step(
+        np.r_[0, reached, budget],
+        np.r_[0, y, y[-1] if y.size else 0],
+        where="post",
+        color=color,
+        lw=1.8,
+    )
+
+
+def plot_ecdf(targets: pd.DataFrame, budget: float) -> plt.Figure:
+    """COCO-style fixed-target ECDF of the first step reaching each target, per method.
+
+    ``targets``: the tuned runs' rows of the ``targets`` table, with ``method``; ``budget``:
+    the largest step budget (the x-axis ends there). The first panel pools every problem, target
+    and seed; one more panel per target value.
+    """
+    methods = method_order(targets["method"])
+    colors = palette(methods)
+    values = sorted(targets["target"].unique(), reverse=True)
+    fig, axes = _grid(1 + len(values), ncols=2, size=(4.6, 3.3))
+    subsets = [("all targets pooled", targets)] + [
+        (f"target f - f* <= {t:.0e}", targets[targets["target"] == t]) for t in values
+    ]
+    for i, (ax, (title, rows)) in enumerate(zip(axes, subsets, strict=False)):
+        for method in methods:
+            steps = rows.loc[rows["method"] == method, "step"].to_numpy(float)
+            _ecdf(ax, steps, budget, colors[method])
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set(xlim=(0, budget * 1.05), ylim=(0, 1.02), xlabel="step", title=title)
+        ax.set_ylabel("fraction reached" if i % 2 == 0 else "")
+        ax.grid(True, alpha=0.3)
+    _legend(fig, methods, colors)
+    fig.suptitle(
+        f"Fixed-target ECDF of steps to reach f - f* <= target, over "
+        f"{targets['problem'].nunique()} problem(s) and {targets['seed'].nunique()} seed(s)\n"
+        "targets: " + ", ".join(f"{t:.0e}" for t in values)
+    )
+    return fig
+
+
+def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
+    """Train/test loss (log) and accuracy vs epoch per method; one row per MLP problem."""
+    methods = method_order(curves["method"])
+    colors = palette(methods)
+    problems = list(dict.fromkeys(curves["problem"]))
+    panels = [
+        ("train_loss", "training loss"),
+        ("test_loss", "test loss"),
+        ("train_acc", "training accuracy"),
+        ("test_acc", "test accuracy"),
+    ]
+    fig, axes = _grid(4 * len(problems), ncols=4, size=(3.6, 3.0))
+    for i, problem in enumerate(problems):
+        rows = curves[curves["problem"] == problem]
+        for j, (column, name) in enumerate(panels):
+            ax = axes[4 * i + j]
+            stats = band(rows.dropna(subset=[column]), column, x="epoch")
+            for method in methods:
+                part = stats[stats["method"] == method] if len(stats) else stats
+                if len(part):
+                    _draw_band(ax, part, "epoch", colors[method])
+            unit = "cross-entropy (nats)" if "loss" in column else "accuracy (fraction correct)"
+            title = name if len(problems) == 1 else f"{tex_safe(problem)}\n{name}"
+            ax.set(xlabel="epoch", ylabel=unit, title=title)
+            ax.set_yscale("log" if "loss" in column else "linear")
+            ax.grid(True, alpha=0.3)
+    _legend(fig, methods, colors)
+    name = tex_safe(problems[0]) if len(problems) == 1 else "MLP"
+    fig.suptitle(f"{name} at tuned settings (median over seeds, band = IQR)")
+    return fig
+
+
+def plot_score_heatmap(score: pd.DataFrame) -> plt.Figure:
+    """Heatmap of the normalized score (problem x method table), methods as rows."""
+    table = score.T.reindex(method_order(score.columns))
+    table.index = [tex_safe(m) for m in table.index]
+    table.columns = [textwrap.fill(tex_safe(p), 22) for p in table.columns]
+    table["mean"] = table.mean(axis=1)
+    width = 3.0 + 1.25 * table.shape[1]
+    fig, ax = plt.subplots(figsize=(width, 2.2 + 0.45 * table.shape[0]), layout="constrained")
+    sns.heatmap(
+        table,
+        vmin=0,
+        vmax=1,
+        cmap="viridis",
+        annot=True,
+        fmt=".2f",
+        ax=ax,
+        cbar_kws={"label": "normalized score (1 = best on the problem)"},
+    )
+    ax.set(xlabel="problem", ylabel="optimizer")
+    ax.tick_params(axis="x", rotation=30)
+    ax.tick_params(axis="y", rotation=0)
+    plt.setp(ax.get_xticklabels(), ha="right")
+    ax.set_title("Normalized score: fraction of the best optimizer's log-progress from f0")
+    return fig

@@ -1,0 +1,197 @@
+"""Overall ranking across problems, and how sure we are of it.
+
+Every optimizer sees the same seeds (initializations, minibatches, gradient noise), so the
+comparisons are *paired* over seeds. From the tuned runs we form, per problem, the matrix
+``F[method, seed]`` of final objectives (``+inf`` if diverged; values below ``FLOOR`` floored).
+
+- Rank: per problem, methods ranked by ``median_seeds F`` (1 = best, ties get the mean rank);
+  the overall rank is the mean over problems.
+- Normalized score (0..1) of a method on a problem: the fraction of the best method's progress
+  in orders of magnitude from the initial objective ``f0`` (median at step 0)::
+
+      score = clip(log10(f0 / f) / log10(f0 / f_best), 0, 1)
+
+  1 = as good as the best, 0 = no better than the start (or diverged). If no method improves on
+  ``f0``, the best method(s) score 1 and the others 0.
+- Confidence: a paired bootstrap over seeds. Each of ``n_boot`` resamples draws the seeds of
+  every problem with replacement, the same draw for all methods, and recomputes medians, ranks
+  and scores (the tuned settings stay fixed). Intervals are the 2.5 and 97.5 percentiles;
+  ``p_best`` is the fraction of resamples in which the method has the highest mean score
+  (a tie of k methods gives each 1/k).
+- Per problem, the winner against the runner-up: the ratio of medians with its bootstrap
+  interval, the count of seeds on which the winner is better, and the exact two-sided sign test
+  ``p = min(1, 2 P[Binomial(n, 1/2) <= min(k, n - k)])`` over the ``n`` untied seeds.
+"""
+
+from __future__ import annotations
+
+import warnings
+from math import comb
+
+import numpy as np
+import pandas as pd
+
+from reports.style import FLOOR, method_order
+
+
+def objective_matrices(at_tuned: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``problem -> DataFrame[method x seed]`` of final objectives (floored at FLOOR; NaN where
+    a seed is missing, e.g. in a partial store) from the tuned runs."""
+    matrices = {}
+    for problem, rows in at_tuned.groupby("problem", sort=False):
+        matrix = rows.pivot_table(
+            index="method", columns="seed", values="objective", aggfunc="first"
+        )
+        matrix = matrix.reindex(method_order(matrix.index))
+        matrices[str(problem)] = matrix.clip(lower=FLOOR)
+    return matrices
+
+
+def initial_objective(curves: pd.DataFrame, at_tuned: pd.DataFrame) -> pd.Series:
+    """``problem -> f0``: median objective at step 0 over the tuned runs (FLOOR-floored)."""
+    start = curves[(curves["step"] == 0) & curves["run_id"].isin(at_tuned["run_id"])]
+    kinds = at_tuned.groupby("problem")["objective_kind"].first()
+    value = np.where(start["problem"].map(kinds) == "suboptimality", start["subopt"], start["loss"])
+    f0 = pd.Series(value, index=start.index).groupby(start["problem"]).median()
+    return f0.clip(lower=FLOOR)
+
+
+def rank_array(values: np.ndarray) -> np.ndarray:
+    """Ranks along the last axis (1 = smallest; ties get their mean rank; NaN stays NaN and
+    does not count): ``rank_i = 1 + #{j: v_j < v_i} + (#{j: v_j == v_i} - 1) / 2``."""
+    v = np.asarray(values, float)
+    less = (v[..., None, :] < v[..., :, None]).sum(axis=-1)
+    equal = (v[..., None, :] == v[..., :, None]).sum(axis=-1)
+    return np.where(np.isnan(v), np.nan, 1.0 + less + (equal - 1) / 2.0)
+
+
+def score_array(medians: np.ndarray, f0: np.ndarray) -> np.ndarray:
+    """Normalized scores (module docstring) of ``medians: (..., problems, methods)`` given
+    ``f0: (problems,)``."""
+    med = np.asarray(medians, float)
+    start = np.asarray(f0, float)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        best = np.nanmin(med, axis=-1, keepdims=True)
+        progress = np.log10(start / med) / np.log10(start / best)
+    progress = np.where(np.isinf(med), 0.0, progress)
+    stuck = ~(best < start)
+    progress = np.where(stuck, np.where(med == best, 1.0, 0.0), progress)
+    return np.where(np.isnan(med), np.nan, np.clip(progress, 0.0, 1.0))
+
+
+def ranks(medians: pd.DataFrame) -> pd.DataFrame:
+    """``problem x method`` ranks of the medians (:func:`rank_array`)."""
+    return pd.DataFrame(rank_array(medians.to_numpy(float)), medians.index, medians.columns)
+
+
+def scores(medians: pd.DataFrame, f0: pd.Series) -> pd.DataFrame:
+    """``problem x method`` normalized scores (:func:`score_array`)."""
+    values = score_array(medians.to_numpy(float), f0.reindex(medians.index).to_numpy(float))
+    return pd.DataFrame(values, index=medians.index, columns=medians.columns)
+
+
+def median_table(matrices: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``problem x method`` medians over seeds."""
+    rows = {
+        p: pd.Series(np.median(m.to_numpy(), axis=1), index=m.index) for p, m in matrices.items()
+    }
+    table = pd.DataFrame(rows).T
+    return table[method_order(table.columns)]
+
+
+def _nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
+    """``np.nanmedian`` that keeps ``+inf`` (the mean of the middle pair of [a, inf] is inf)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values, axis=axis)
+
+
+def bootstrap_medians(matrices, n_boot: int, rng: np.random.Generator):
+    """``(B, problems, methods)`` medians of paired seed resamples, and the method labels."""
+    methods = method_order({m for matrix in matrices.values() for m in matrix.index})
+    out = np.full((n_boot, len(matrices), len(methods)), np.nan)
+    for j, matrix in enumerate(matrices.values()):
+        values = matrix.reindex(methods).to_numpy(dtype=float)
+        draw = rng.integers(0, values.shape[1], size=(n_boot, values.shape[1]))
+        sample = values[:, draw]  # (methods, B, seeds)
+        all_missing = np.isnan(sample).all(axis=2)
+        out[:, j, :] = np.where(all_missing, np.nan, _nanmedian(sample, axis=2)).T
+    return out, methods
+
+
+def ranking_table(matrices, f0: pd.Series, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per method, best first: ``mean_rank`` with ``rank_lo``/``rank_hi``,
+    ``mean_score`` with ``score_lo``/``score_hi`` (95% paired bootstrap), ``p_best``,
+    ``wins`` (problems where it ranks first) and ``problems`` (how many it ran on)."""
+    medians = median_table(matrices)
+    r, s = ranks(medians), scores(medians, f0)
+    boot, methods = bootstrap_medians(matrices, n_boot, np.random.default_rng(seed))
+    boot_rank = rank_array(boot)
+    boot_score = score_array(boot, f0.reindex(list(matrices)).to_numpy(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_rank = np.nanmean(boot_rank, axis=1)  # (B, methods)
+        mean_score = np.nanmean(boot_score, axis=1)
+    filled = np.where(np.isnan(mean_score), -1.0, mean_score)
+    is_best = filled == filled.max(axis=1, keepdims=True)  # ties share the credit
+    p_best = (is_best / is_best.sum(axis=1, keepdims=True)).mean(axis=0)
+    table = pd.DataFrame(
+        {
+            "mean_rank": r.mean(axis=0).reindex(methods),
+            "rank_lo": np.percentile(mean_rank, 2.5, axis=0),
+            "rank_hi": np.percentile(mean_rank, 97.5, axis=0),
+            "mean_score": s.mean(axis=0).reindex(methods),
+            "score_lo": np.percentile(mean_score, 2.5, axis=0),
+            "score_hi": np.percentile(mean_score, 97.5, axis=0),
+            "p_best": p_best,
+            "wins": (r == 1).sum(axis=0).reindex(methods),
+            "problems": r.notna().sum(axis=0).reindex(methods),
+        },
+        index=pd.Index(methods, name="method"),
+    )
+    return table.sort_values(["mean_score", "mean_rank"], ascending=[False, True]).reset_index()
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Exact two-sided sign test p-value for ``wins`` vs ``losses`` untied pairs."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(comb(n, i) for i in range(min(wins, losses) + 1)) / 2**n
+    return min(1.0, 2.0 * tail)
+
+
+def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per problem: ``winner``, ``runner_up``, their medians, ``factor`` = runner-up median /
+    winner median with a 95% paired-bootstrap interval (``factor_lo``, ``factor_hi``), ``better``
+    (seeds on which the winner is better) of ``paired`` seeds, and the sign test ``p``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for problem, matrix in matrices.items():
+        order = matrix.assign(_m=np.median(matrix.to_numpy(), axis=1)).sort_values("_m")
+        if len(order) < 2:
+            continue
+        (winner, a), (runner, b) = list(order.drop(columns="_m").iterrows())[:2]
+        paired = a.notna() & b.notna()
+        a, b = a[paired].to_numpy(float), b[paired].to_numpy(float)
+        better, worse = int((a < b).sum()), int((a > b).sum())
+        draw = rng.integers(0, a.size, size=(n_boot, a.size))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.median(b[draw], axis=1) / np.median(a[draw], axis=1)
+        rows.append(
+            {
+                "problem": problem,
+                "winner": winner,
+                "runner_up": runner,
+                "winner_median": order["_m"].iloc[0],
+                "runner_up_median": order["_m"].iloc[1],
+                "factor": order["_m"].iloc[1] / order["_m"].iloc[0],
+                "factor_lo": np.nanpercentile(ratio, 2.5),
+                "factor_hi": np.nanpercentile(ratio, 97.5),
+                "better": better,
+                "paired": int(a.size),
+                "p": sign_test(better, worse),
+            }
+        )
+    return pd.DataFrame(rows)

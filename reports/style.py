@@ -1,0 +1,91 @@
+"""Shared conventions of every table and figure: method names, the objective, colors, text.
+
+- A *method* is an optimizer under one convention. Its label is the registry name (``"adam"``)
+  when the store holds a single convention of that optimizer, else ``"adam/seed"``.
+- The *objective* of a problem is the suboptimality ``subopt = loss - f_star`` when ``f_star``
+  is known, else the exact training loss (the MLP). A diverged run's final objective is ``+inf``.
+- Objective values below :data:`FLOOR` are treated as equal to it in ranks, scores and log-scale
+  plots: differences under 1e-14 are at the float64 resolution of the objectives.
+- Colors are fixed per optimizer (the same in every figure, and in every report).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FLOOR = 1e-14
+"""Objective values below this count as this (ranks, scores, log axes)."""
+
+OPTIMIZER_ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+_COLORS = {
+    "sgd": "#4477AA",
+    "momentum": "#EE6677",
+    "nesterov": "#228833",
+    "adagrad": "#CCBB44",
+    "rmsprop": "#66CCEE",
+    "adam": "#AA3377",
+}
+_EXTRA_COLORS = ("#222222", "#EE7733", "#009988", "#BBBBBB", "#882255", "#999933", "#0077BB")
+
+
+def add_method(runs: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``runs`` with a ``method`` column (optimizer, or optimizer/convention)."""
+    out = runs.copy()
+    conventions = out.groupby("optimizer")["convention"].nunique()
+    several = out["optimizer"].map(conventions).fillna(1).to_numpy() > 1
+    out["method"] = np.where(
+        several,
+        out["optimizer"].astype(str) + "/" + out["convention"].astype(str),
+        out["optimizer"],
+    )
+    return out
+
+
+def method_order(methods) -> list[str]:
+    """Methods sorted by registry order of their optimizer, then by name."""
+
+    def key(method: str) -> tuple[int, str]:
+        base = method.split("/")[0]
+        rank = OPTIMIZER_ORDER.index(base) if base in OPTIMIZER_ORDER else len(OPTIMIZER_ORDER)
+        return rank, method
+
+    return sorted({str(m) for m in methods}, key=key)
+
+
+def palette(methods) -> dict[str, str]:
+    """``{method: color}``: the optimizer's fixed color; conventions beyond the first and
+    unknown optimizers take the extra colors in order."""
+    colors, used, extra = {}, set(), iter(_EXTRA_COLORS * 4)
+    for method in method_order(methods):
+        base = method.split("/")[0]
+        color = _COLORS.get(base)
+        colors[method] = color if color and color not in used else next(extra)
+        used.add(colors[method])
+    return colors
+
+
+def objective_kinds(runs: pd.DataFrame) -> pd.Series:
+    """``problem -> "suboptimality" | "loss"``: suboptimality when every run knows ``f_star``."""
+    known = runs.groupby("problem")["f_star"].apply(lambda s: bool(np.isfinite(s).all()))
+    return known.map({True: "suboptimality", False: "loss"}).rename("objective")
+
+
+def final_objective(runs: pd.DataFrame) -> pd.Series:
+    """Final objective of each run (``final_subopt`` or ``final_loss``); ``+inf`` if diverged."""
+    kind = runs["problem"].map(objective_kinds(runs))
+    value = np.where(kind == "suboptimality", runs["final_subopt"], runs["final_loss"])
+    value = np.where(runs["status"] == "diverged", np.inf, value.astype(float))
+    return pd.Series(value, index=runs.index, name="objective")
+
+
+def tex_safe(text) -> str:
+    """``text`` with ``$`` escaped, so matplotlib never parses a config value as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def objective_label(kind: str) -> str:
+    """Axis label of an objective kind."""
+    if kind == "suboptimality":
+        return "suboptimality $f(x) - f^*$"
+    return "training loss (nats)"

@@ -1,0 +1,162 @@
+"""Words and display tables: the report's summary sentences and its formatted tables.
+
+Everything here turns computed frames (:mod:`reports.tables`, :mod:`reports.ranking`) into
+strings; values are rounded to 3 significant digits for display only (the CSV files under
+``tables/`` keep full precision). A diverged objective (``+inf``) reads ``diverged``; a missing
+value ``–``. Nothing here escapes markup: the renderers do, for every string.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MISSING = "–"
+
+
+def fmt(x, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits; ``inf`` -> "diverged", NaN -> "–"."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return MISSING
+    if isinstance(x, (float, np.floating)):
+        if np.isinf(x):
+            return "diverged" if x > 0 else "-inf"
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def fmt_ci(value, lo, hi, digits: int = 3) -> str:
+    """``"value [lo, hi]"``."""
+    return f"{fmt(value, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+def fmt_fixed_ci(value, lo, hi, decimals: int = 2) -> str:
+    """``"value [lo, hi]"`` with a fixed number of decimals (scores and ranks)."""
+    return f"{value:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+
+
+def fmt_pct(x) -> str:
+    """A fraction as a percentage, e.g. 0.25 -> "25%"."""
+    return MISSING if pd.isna(x) else f"{100 * x:.0f}%"
+
+
+def ranking_display(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The overall ranking for display (see :func:`reports.ranking.ranking_table`)."""
+    return pd.DataFrame(
+        {
+            "optimizer": ranking["method"],
+            "mean normalized score [95% CI]": [
+                fmt_fixed_ci(*r) for r in ranking[["mean_score", "score_lo", "score_hi"]].values
+            ],
+            "mean rank [95% CI]": [
+                fmt_fixed_ci(*r) for r in ranking[["mean_rank", "rank_lo", "rank_hi"]].values
+            ],
+            "P(best)": ranking["p_best"].map(fmt_pct),
+            "problems won": ranking["wins"].astype(int).astype(str)
+            + " / "
+            + ranking["problems"].astype(int).astype(str),
+        }
+    )
+
+
+def winners_display(winners: pd.DataFrame) -> pd.DataFrame:
+    """Per-problem winner vs runner-up for display."""
+    return pd.DataFrame(
+        {
+            "problem": winners["problem"],
+            "winner": winners["winner"],
+            "runner-up": winners["runner_up"],
+            "factor (runner-up / winner median) [95% CI]": [
+                fmt_ci(*r) for r in winners[["factor", "factor_lo", "factor_hi"]].values
+            ],
+            "seeds winner better": winners["better"].astype(str)
+            + " / "
+            + winners["paired"].astype(str),
+            "sign-test p": winners["p"].map(lambda p: f"{p:.3g}"),
+        }
+    )
+
+
+def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """One problem's rows of :func:`reports.tables.summary_table`, formatted."""
+    kind = summary["objective"].iloc[0]
+    name = "subopt" if kind == "suboptimality" else "train loss"
+    out = pd.DataFrame(
+        {
+            "optimizer": summary["method"],
+            "tuned setting": summary["setting"],
+            f"final {name}: median [IQR]": [
+                fmt_ci(*r) for r in summary[["median", "q25", "q75"]].values
+            ],
+        }
+    )
+    if summary["test_loss"].notna().any():
+        out["test loss"] = summary["test_loss"].map(fmt)
+        out["test acc"] = summary["test_acc"].map(fmt_pct)
+    for column in summary.columns:
+        if column.startswith("success@") and summary[column].notna().any():
+            target = column.split("@")[1]
+            out[f"reached {target}"] = summary[column].map(fmt_pct)
+            out[f"median steps to {target}"] = summary[f"steps@{target}"].map(fmt)
+    out["diverged (whole grid)"] = [
+        f"{fmt_pct(r)} of {int(n)}" for r, n in summary[["diverged_grid", "grid_runs"]].values
+    ]
+    out["µs / step"] = summary["us_per_step"].map(fmt)
+    return out
+
+
+def _overall_sentence(ranking: pd.DataFrame) -> str:
+    top = ranking.iloc[0]
+    text = (
+        f"Overall, {top['method']} ranks first with a mean normalized score of "
+        f"{fmt_fixed_ci(top['mean_score'], top['score_lo'], top['score_hi'])} (1 = best on "
+        f"every problem) and a mean rank of {top['mean_rank']:.2f}; it is the best in "
+        f"{fmt_pct(top['p_best'])} of the paired bootstrap resamples over seeds."
+    )
+    if len(ranking) > 1:
+        second = ranking.iloc[1]
+        overlap = second["score_hi"] >= top["score_lo"]
+        text += (
+            f" Next is {second['method']} "
+            f"({fmt_fixed_ci(second['mean_score'], second['score_lo'], second['score_hi'])}); "
+            + (
+                "the intervals overlap, so the order of the two is not settled by these seeds."
+                if overlap
+                else "the intervals do not overlap."
+            )
+        )
+    return text
+
+
+def _problem_sentence(row) -> str:
+    factor = fmt_ci(row["factor"], row["factor_lo"], row["factor_hi"])
+    significant = "significant" if row["p"] < 0.05 else "not significant"
+    least = 2.0 / 2 ** row["paired"] if row["paired"] else 1.0
+    text = (
+        f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
+        f"{factor} in median final objective; better on {row['better']} of {row['paired']} "
+        f"paired seeds (sign test p = {row['p']:.3g}, {significant} at the 5% level"
+    )
+    if least >= 0.05:
+        text += f"; with {row['paired']} seeds no p below {least:.3g} is possible"
+    return text + ")."
+
+
+def summary_sentences(ranking, winners, runs: pd.DataFrame, partial: bool) -> list[str]:
+    """The report's opening: overall winner, each problem's winner, divergences, caveats."""
+    sentences = []
+    if partial:
+        sentences.append(
+            "PARTIAL RESULTS: the latest invocation has not finished all its planned runs "
+            "(interrupted or still running); the numbers below cover only the finished runs."
+        )
+    if len(ranking):
+        sentences.append(_overall_sentence(ranking))
+    sentences += [_problem_sentence(row) for _, row in winners.iterrows()]
+    diverged = int((runs["status"] == "diverged").sum())
+    sentences.append(
+        f"{len(runs)} runs on {runs['problem'].nunique()} problems with "
+        f"{runs['seed'].nunique()} seeds; {diverged} runs diverged over the whole grid "
+        "(counted, not dropped: see the divergence columns and the learning-rate figure)."
+    )
+    return sentences

@@ -1,0 +1,160 @@
+"""Per problem and optimizer: the tuned setting and its statistics over seeds.
+
+Input: the ``runs`` and ``targets`` frames of ``reports.load_results`` (docs/contracts.md §3)::
+
+    run_id optimizer convention setting  lr   problem        seed status    final_subopt ...
+    3f2a   sgd       torch      lr=0.1   0.1  quadratic(...) 0    finished  3.2e-09
+    91c0   sgd       torch      lr=1     1.0  quadratic(...) 0    diverged  NaN
+
+The tuning rule (:data:`TUNING_RULE`, printed in the report): for each problem and method, among
+its settings, pick the one with the smallest median over seeds of the final objective (final
+suboptimality ``loss - f_star``; the final exact training loss where ``f_star`` is unknown, i.e.
+the MLP), a diverged run counting as ``+inf``. Ties go to fewer diverged seeds, then the smaller lr.
+
+Quantiles are linear interpolations (``numpy.quantile``'s default) that keep ``+inf``:
+``q([1, inf], 0.5) = inf``, where NumPy would return NaN for ``q([inf, inf], 0.5)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reports.style import add_method, final_objective, objective_kinds
+
+TUNING_RULE = (
+    "For each problem and optimizer, the tuned setting is the one with the smallest median "
+    "over seeds of the final objective: the final suboptimality f - f* where f* is known, else "
+    "(MLP) the final exact training loss over the whole training set; a diverged run counts as "
+    "+inf. Ties go to fewer diverged seeds, then to the smaller learning rate. Every other table "
+    "and figure shows each optimizer at this setting, unless it says otherwise."
+)
+
+GROUP = ["problem", "method"]
+
+
+def quantile(values, q: float) -> float:
+    """Linear-interpolation quantile of ``values`` ignoring NaN, with ``+inf`` kept as such.
+
+    ``h = (n - 1) q``; ``Q = v[floor h] + (h - floor h) (v[ceil h] - v[floor h])``, which is
+    ``inf`` whenever ``v[ceil h]`` is (and ``v[floor h]`` when the weight is zero).
+    """
+    v = np.sort(np.asarray(values, dtype=float))
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return float("nan")
+    h = (v.size - 1) * q
+    lo, hi = int(np.floor(h)), int(np.ceil(h))
+    weight = h - lo
+    if weight == 0.0 or v[lo] == v[hi]:
+        return float(v[lo])
+    if np.isinf(v[hi]):
+        return float("inf")
+    return float(v[lo] + weight * (v[hi] - v[lo]))
+
+
+def setting_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (problem, method, setting): ``lr``, ``seeds``, ``diverged`` (count) and
+    ``median`` final objective over seeds."""
+    frame = add_method(runs)
+    frame["objective"] = final_objective(frame)
+    frame["is_diverged"] = frame["status"] == "diverged"
+    grouped = frame.groupby([*GROUP, "setting"], sort=False)
+    table = grouped.agg(
+        lr=("lr", "first"),
+        seeds=("seed", "nunique"),
+        diverged=("is_diverged", "sum"),
+        median=("objective", lambda s: quantile(s, 0.5)),
+    )
+    return table.reset_index()
+
+
+def tune(runs: pd.DataFrame) -> pd.DataFrame:
+    """The tuned setting of each (problem, method) by :data:`TUNING_RULE`.
+
+    Returns one row per (problem, method) with ``setting``, ``lr``, ``median`` (the tuning
+    objective), ``diverged`` (seeds) and ``seeds``.
+    """
+    table = setting_table(runs)
+    table = table.sort_values([*GROUP, "median", "diverged", "lr", "setting"], kind="stable")
+    return table.groupby(GROUP, sort=False).head(1).reset_index(drop=True)
+
+
+def tuned_runs(runs: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``runs`` at the tuned settings, with ``method``, ``objective`` (final) and
+    ``objective_kind`` added."""
+    frame = add_method(runs)
+    frame["objective"] = final_objective(frame)
+    frame["objective_kind"] = frame["problem"].map(objective_kinds(frame))
+    keys = tuned[[*GROUP, "setting"]]
+    return frame.merge(keys, on=[*GROUP, "setting"], how="inner")
+
+
+def _spread(values: pd.Series) -> pd.Series:
+    return pd.Series(
+        {
+            "median": quantile(values, 0.5),
+            "q25": quantile(values, 0.25),
+            "q75": quantile(values, 0.75),
+        }
+    )
+
+
+def summary_table(runs: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (problem, method) at the tuned setting.
+
+    Columns: ``objective`` (its kind), ``setting``, ``lr``, ``seeds``; ``median``, ``q25``,
+    ``q75`` of the final objective over seeds (IQR = q75 - q25); ``final_loss`` (median);
+    for the MLP ``test_loss`` and ``test_acc`` (medians); ``diverged_grid`` (fraction of all
+    runs of the method on the problem, every setting and seed, that diverged), ``grid_runs``;
+    ``us_per_step`` (median over the whole grid of ``time_per_step``, microseconds: the cost of
+    a step does not depend on the hyperparameters); and for each target ``t`` of the problem,
+    ``success@t`` (fraction of seeds at the tuned setting that reached ``subopt <= t``) and
+    ``steps@t`` (median first step over the seeds that reached it).
+    """
+    tuned = tune(runs)
+    at_tuned = tuned_runs(runs, tuned)
+    spread = at_tuned.groupby(GROUP, sort=False)["objective"].apply(_spread).unstack()
+    medians = at_tuned.groupby(GROUP, sort=False).agg(
+        final_loss=("final_loss", "median"),
+        test_loss=("final_test_loss", "median"),
+        test_acc=("final_test_acc", "median"),
+    )
+    grid = add_method(runs)
+    grid["is_diverged"] = grid["status"] == "diverged"
+    whole = grid.groupby(GROUP, sort=False).agg(
+        diverged_grid=("is_diverged", "mean"),
+        grid_runs=("run_id", "size"),
+        us_per_step=("time_per_step", "median"),
+    )
+    whole["us_per_step"] *= 1e6
+    table = tuned[[*GROUP, "setting", "lr", "seeds"]].set_index(GROUP)
+    table = table.join(spread).join(medians).join(whole)
+    table.insert(0, "objective", table.index.get_level_values("problem").map(objective_kinds(runs)))
+    if targets is not None and len(targets):
+        table = table.join(target_table(at_tuned, targets))
+    return table.reset_index()
+
+
+def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """``success@t`` and ``steps@t`` per (problem, method) for each target ``t``, from the
+    ``targets`` rows of the runs in ``at_tuned`` (which carries ``method``)."""
+    hits = targets.merge(at_tuned[["run_id", "method"]], on="run_id", how="inner")
+    if hits.empty:
+        return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=GROUP))
+    hits = hits.assign(reached=hits["step"].notna())
+    stats = hits.groupby([*GROUP, "target"]).agg(
+        success=("reached", "mean"), steps=("step", "median")
+    )
+    wide = stats.unstack("target").sort_index(axis=1, level="target", ascending=False)
+    wide.columns = [f"{name}@{target:.0e}" for name, target in wide.columns]
+    order = sorted(wide.columns, key=lambda c: (-float(c.split("@")[1]), c))
+    return wide[order]
+
+
+def divergence_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Diverged fraction of all runs per (problem, method) over the whole grid, as a
+    problem x method table."""
+    grid = add_method(runs)
+    rate = (grid["status"] == "diverged").groupby([grid["problem"], grid["method"]]).mean()
+    return rate.unstack("method")
