@@ -12,7 +12,7 @@ shapes (``np.matmul(..., out=...)``): copy a result you want to keep.
 
 import numpy as np
 
-from .base import check_choice
+from .base import check_choice, check_int
 
 INITS = ("seed", "he")
 
@@ -47,6 +47,7 @@ class Dense:
     """
 
     def __init__(self, n_in, n_out, runs=None, init="seed", rng=None, dtype=np.float64):
+        n_in, n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
         check_choice("init", init, INITS)
         lead = () if runs is None else (runs,)
         scale = 0.01 if init == "seed" else np.sqrt(2.0 / n_in)
