@@ -1,0 +1,161 @@
+"""Where batches execute: in this process, in local worker processes, or on a Dask cluster.
+
+Every executor maps an iterator of :class:`~benchmarks.plan.BatchSpec` to an iterator of
+:class:`~benchmarks.runner.BatchResult`, in completion order. Specs are pulled lazily, one per
+free worker, so the caller can drop runs that another invocation finished meanwhile. Workers
+only compute and return results; the parent process alone writes the store.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import traceback
+from collections.abc import Iterator
+from multiprocessing import connection, get_context
+
+from .plan import BatchSpec
+from .runner import BatchResult, run_batch
+
+# Batched problems multiply many small matrices: one BLAS thread per worker is fastest, and
+# threaded BLAS on busy cores is pathological (measured: a digits-MLP evaluation took 0.04 s
+# with one thread, 1.3 s with two on a loaded 2-core machine). Parallelism comes from --jobs.
+BLAS_THREADS = 1
+
+
+class WorkerError(RuntimeError):
+    """A batch failed in a worker (the message carries the worker's traceback)."""
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def serial(specs: Iterator[BatchSpec]) -> Iterator[BatchResult]:
+    """Run each batch here, one after the other (``--jobs 1``), with one BLAS thread."""
+    for spec in specs:
+        yield run_one_thread(spec)
+
+
+def run_one_thread(spec: BatchSpec) -> BatchResult:
+    """``run_batch`` with BLAS limited to ``BLAS_THREADS`` threads."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=BLAS_THREADS):
+        return run_batch(spec)
+
+
+def local_processes(specs: Iterator[BatchSpec], jobs: int) -> Iterator[BatchResult]:
+    """Run batches in ``jobs`` worker processes; closing the iterator stops the workers.
+
+    Workers ignore SIGINT: on Ctrl-C the parent decides (it terminates them, then reports what
+    the store kept). A worker that dies mid-batch raises :class:`WorkerError`.
+    """
+    ctx = get_context("fork" if "fork" in _methods() else "spawn")
+    workers = []
+    for _ in range(jobs):
+        parent_end, child_end = ctx.Pipe()
+        proc = ctx.Process(target=_work, args=(child_end, BLAS_THREADS), daemon=True)
+        proc.start()
+        child_end.close()
+        workers.append((proc, parent_end))
+    try:
+        yield from _dispatch(specs, workers)
+    finally:
+        for proc, conn in workers:
+            proc.terminate()
+            conn.close()
+        for proc, _ in workers:
+            proc.join()
+
+
+def _dispatch(specs: Iterator[BatchSpec], workers: list) -> Iterator[BatchResult]:
+    idle = list(range(len(workers)))
+    busy: dict[int, BatchSpec] = {}
+    exhausted = False
+    while True:
+        while idle and not exhausted:
+            spec = next(specs, None)
+            if spec is None:
+                exhausted = True
+                break
+            i = idle.pop()
+            workers[i][1].send(spec)
+            busy[i] = spec
+        if not busy:
+            return
+        waiting = {workers[i][1]: i for i in busy} | {workers[i][0].sentinel: i for i in busy}
+        for ready in connection.wait(list(waiting)):
+            i = waiting[ready]
+            if i not in busy:
+                continue
+            proc, conn = workers[i]
+            if not conn.poll():
+                raise WorkerError(f"worker {proc.pid} died (exit code {proc.exitcode})")
+            kind, payload = conn.recv()
+            del busy[i]
+            idle.append(i)
+            if kind == "error":
+                raise WorkerError(f"a batch of {busy_label(payload)} failed:\n{payload[1]}")
+            yield payload
+
+
+def busy_label(payload) -> str:
+    spec = payload[0]
+    return f"{spec.optimizer} ({spec.convention}) on {spec.problem_name}"
+
+
+def _work(conn, threads: int) -> None:
+    """Worker loop: receive a spec, send back ("ok", result) or ("error", (spec, traceback))."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        while True:
+            try:
+                spec = conn.recv()
+            except EOFError:
+                return
+            try:
+                conn.send(("ok", run_batch(spec)))
+            except Exception:
+                conn.send(("error", (spec, traceback.format_exc())))
+
+
+def dask_cluster(specs: Iterator[BatchSpec], address: str) -> Iterator[BatchResult]:
+    """Run batches on the Dask cluster at ``address`` (needs the ``dask`` extra installed)."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise WorkerError(
+            "--scheduler needs dask.distributed: pip install 'optbench[dask]'"
+        ) from None
+    client = Client(address, timeout="30s")
+    try:
+        slots = max(2 * sum(client.nthreads().values()), 2)
+        pending = as_completed()
+        for _ in range(slots):
+            spec = next(specs, None)
+            if spec is None:
+                break
+            pending.add(client.submit(run_one_thread, spec, pure=False))
+        for future in pending:
+            result = future.result()
+            future.release()
+            yield result
+            spec = next(specs, None)
+            if spec is not None:
+                pending.add(client.submit(run_one_thread, spec, pure=False))
+    finally:
+        client.close()
+
+
+def _methods() -> list[str]:
+    from multiprocessing import get_all_start_methods
+
+    return get_all_start_methods()

@@ -1,0 +1,124 @@
+"""Run a matrix into the store: plan, skip what is done, execute batches, write each one.
+
+    matrix -> runs (``plan.expand``) -> minus runs already stored -> batches -> executor
+           -> one store transaction per finished batch
+
+Resuming is the default: a run whose id is in the store is never run again. Before a batch is
+dispatched its runs are checked against the store once more, so that two invocations sharing an
+``--out`` split the work instead of repeating it (and the store's insert-if-absent keeps them
+from ever recording a run twice).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import store
+from .environment import metadata, now
+from .executors import dask_cluster, local_processes, serial
+from .matrix import Matrix
+from .plan import BatchSpec, Run, batches, make_spec
+from .records import batch_rows
+
+
+@dataclass
+class Outcome:
+    """What an invocation did (``kept`` counts the planned runs present in the store)."""
+
+    store: Path
+    invocation_id: str
+    planned: int
+    skipped: int  # already in the store when the invocation started
+    written: int = 0
+    diverged: int = 0
+    batches: int = 0
+    kept: int = 0
+    interrupted: bool = False
+    wall_time: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+
+def run_matrix(
+    matrix: Matrix,
+    runs: list[Run],
+    out: str | Path,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    max_batch: int | None = None,
+    quiet: bool = True,
+    argv: tuple[str, ...] = (),
+) -> Outcome:
+    """Execute the ``runs`` of ``matrix`` that ``out``'s store lacks; returns an Outcome.
+
+    Ctrl-C (KeyboardInterrupt) stops the workers; every batch finished before it stays in the
+    store, and the Outcome says ``interrupted``. Raises ``store.StoreError`` for a bad store.
+    """
+    import time
+
+    con = store.open_store(out)
+    path = store.store_path(out)
+    invocation = f"{now()[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
+    ids = [r.run_id for r in runs]
+    done = store.finished(con, ids)
+    store.begin_invocation(con, invocation, metadata(list(argv)), matrix.source, ids)
+    outcome = Outcome(path, invocation, planned=len(runs), skipped=len(done))
+    pending = [r for r in runs if r.run_id not in done]
+    by_id = {r.run_id: r for r in pending}
+    specs = _still_pending(con, batches(pending, matrix, max_batch), by_id, matrix)
+    start = time.perf_counter()
+    results = _executor(specs, jobs, scheduler)
+    bar = _progress(len(pending), quiet)
+    try:
+        for result in results:
+            rows, children = batch_rows(result, by_id, invocation)
+            outcome.written += store.write_batch(con, invocation, rows, children)
+            outcome.batches += 1
+            outcome.diverged += int((result.diverged_step >= 0).sum())
+            bar.update(result.spec.size)
+            bar.set_postfix(diverged=outcome.diverged, refresh=False)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    finally:
+        results.close()
+        bar.close()
+        outcome.wall_time = time.perf_counter() - start
+        outcome.kept = store.end_invocation(
+            con, invocation, now(), "interrupted" if outcome.interrupted else "completed"
+        )
+        con.close()
+    return outcome
+
+
+def _still_pending(con, specs: list[BatchSpec], by_id: dict, matrix: Matrix) -> Iterator:
+    """Yield each spec restricted to the runs the store still lacks (skip it if none)."""
+    for spec in specs:
+        present = store.finished(con, spec.run_ids)
+        if not present:
+            yield spec
+        elif len(present) < spec.size:
+            yield make_spec([by_id[i] for i in spec.run_ids if i not in present], matrix)
+
+
+def _executor(specs: Iterator, jobs: int, scheduler: str | None):
+    if scheduler:
+        return dask_cluster(specs, scheduler)
+    if jobs <= 1:
+        return serial(specs)
+    return local_processes(specs, jobs)
+
+
+def _progress(total: int, quiet: bool):
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
+    return tqdm.tqdm(
+        total=total,
+        unit="run",
+        disable=quiet,
+        dynamic_ncols=True,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} runs [{elapsed}<{remaining}{postfix}]",
+    )

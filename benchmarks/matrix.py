@@ -1,0 +1,368 @@
+"""The benchmark matrix: a TOML spec, validated before anything runs.
+
+A matrix names optimizers with hyperparameter grids, problems with their arguments, seeds, a
+step budget, what to record and the suboptimality targets. Example::
+
+    seeds = [0, 1, 2, 3, 4]
+    budget = { steps = 2000 }                 # or { epochs = 10 }
+    targets = [1e-1, 1e-2, 1e-4, 1e-6, 1e-8]  # COCO-style: first step with loss - f* <= target
+    divergence = { bound = 1e6 }              # diverged: loss non-finite or > bound * max(1, |L0|)
+    recording = { points = 40, spacing = "log", path_points = 300 }
+
+    [[optimizers]]
+    name = "adam"
+    convention = ["torch", "optax"]           # a string or a list (one batch per convention)
+    lr = { logspace = [1e-4, 1e-1], num = 12 }
+    betas = [[0.9, 0.999], [0.95, 0.999]]     # a list of values is a grid
+
+    [[problems]]
+    name = "quadratic"
+    dim = 50
+    condition_number = 1e3
+    budget = { steps = 500 }                  # optional per-problem budget
+
+Hyperparameter values: a scalar (fixed), a list (a grid), or ``{logspace = [a, b], num = n}`` /
+``{linspace = [a, b], num = n}``. For a pair-valued hyperparameter such as ``betas``, one pair is a
+fixed value and a list of pairs a grid. Allowed names come from ``inspect.signature`` of each
+optimizer and problem class (docs/contracts.md sections 1 and 2).
+
+Errors raise :class:`MatrixError` naming the key (``optimizers[2].lr``) and, for closed sets,
+the allowed values. :func:`validate` also constructs every optimizer batch and every problem once
+on a tiny dummy, so that their own ``ValueError``s surface before any run starts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TOP_KEYS = ("seeds", "budget", "recording", "targets", "divergence", "optimizers", "problems")
+RECORDING_DEFAULTS = {"points": 40, "spacing": "log", "path_points": 300}
+SPACINGS = ("log", "linear")
+DEFAULT_TARGETS = tuple(10.0**-k for k in range(1, 9))
+DEFAULT_BOUND = 1e6
+
+
+class MatrixError(ValueError):
+    """An invalid matrix: the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long each run lasts: exactly one of ``steps`` and ``epochs``."""
+
+    steps: int | None = None
+    epochs: float | None = None
+
+    def resolve(self, steps_per_epoch: int) -> int:
+        """Optimizer steps for a problem with ``steps_per_epoch`` minibatches per epoch."""
+        if self.steps is not None:
+            return self.steps
+        return max(1, round(self.epochs * steps_per_epoch))
+
+    def as_dict(self) -> dict:
+        return {"steps": self.steps} if self.steps is not None else {"epochs": self.epochs}
+
+
+@dataclass(frozen=True)
+class OptimizerEntry:
+    """One ``[[optimizers]]`` table: the class name, conventions, and a grid per hyperparameter."""
+
+    name: str
+    conventions: tuple[str, ...]
+    grid: dict[str, tuple]  # hyperparameter -> values (a fixed value is a 1-tuple)
+
+
+@dataclass(frozen=True)
+class ProblemEntry:
+    """One ``[[problems]]`` table: the registry name, constructor arguments, optional budget."""
+
+    name: str
+    kwargs: dict[str, Any]
+    budget: Budget | None = None
+    recording: dict[str, Any] | None = None  # keys override the matrix's recording table
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A parsed matrix. ``source`` is the TOML text it came from (stored with each invocation)."""
+
+    seeds: tuple[int, ...]
+    budget: Budget
+    recording: dict[str, Any]
+    targets: tuple[float, ...]
+    bound: float
+    optimizers: tuple[OptimizerEntry, ...]
+    problems: tuple[ProblemEntry, ...]
+    source: str = field(default="", compare=False)
+
+
+def default_path() -> Path:
+    """The built-in matrix shipped with the package."""
+    return Path(__file__).with_name("default_matrix.toml")
+
+
+def load(path: str | Path | None = None) -> Matrix:
+    """Read and parse a matrix file (the built-in default when ``path`` is None)."""
+    import tomllib
+
+    path = default_path() if path is None else Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MatrixError(f"cannot read matrix file {path}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MatrixError(f"{path} is not valid TOML: {exc}") from None
+    return parse(raw, source=text)
+
+
+def parse(raw: dict, source: str | None = None) -> Matrix:
+    """Check the structure and types of a matrix given as a dict (e.g. from ``tomllib``)."""
+    from optimizers import REGISTRY as OPTIMIZERS
+    from problems import REGISTRY as PROBLEMS
+
+    if not isinstance(raw, dict):
+        raise MatrixError(f"a matrix must be a table, got {type(raw).__name__}")
+    _check_keys("the matrix", raw, TOP_KEYS)
+    for key in ("optimizers", "problems"):
+        if key not in raw:
+            raise MatrixError(f"missing key {key!r}: give at least one [[{key}]] table")
+    if source is None:
+        import tomli_w
+
+        source = tomli_w.dumps(raw)
+    return Matrix(
+        seeds=_seeds(raw.get("seeds", [0])),
+        budget=_budget("budget", raw.get("budget", {"steps": 1000})),
+        recording={**RECORDING_DEFAULTS, **_recording("recording", raw.get("recording", {}))},
+        targets=_targets(raw.get("targets", list(DEFAULT_TARGETS))),
+        bound=_bound(raw.get("divergence", {})),
+        optimizers=tuple(
+            _optimizer(f"optimizers[{i}]", t, OPTIMIZERS)
+            for i, t in enumerate(_tables("optimizers", raw["optimizers"]))
+        ),
+        problems=tuple(
+            _problem(f"problems[{i}]", t, PROBLEMS)
+            for i, t in enumerate(_tables("problems", raw["problems"]))
+        ),
+        source=source,
+    )
+
+
+# --- hyperparameter and argument signatures ------------------------------------------------
+
+
+def hyperparameters(cls) -> dict[str, Any]:
+    """Keyword arguments of an optimizer after ``params`` (minus ``convention``) -> default."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[2:]
+    return {p.name: p.default for p in params if _is_keyword(p) and p.name != "convention"}
+
+
+def arguments(cls) -> dict[str, Any]:
+    """Keyword arguments of a problem constructor -> default."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return {p.name: p.default for p in params if _is_keyword(p)}
+
+
+def _is_keyword(p: inspect.Parameter) -> bool:
+    return p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+# --- sections ------------------------------------------------------------------------------
+
+
+def _optimizer(where: str, table: dict, registry: dict) -> OptimizerEntry:
+    name = _name(where, table, registry, "optimizer")
+    cls = registry[name]
+    allowed = hyperparameters(cls)
+    _check_keys(where, table, ("name", "convention", *allowed))
+    conventions = _conventions(f"{where}.convention", table.get("convention", "torch"), cls)
+    grid = {}
+    for key, default in allowed.items():  # signature order: stable labels and hashes
+        if key in table:
+            grid[key] = _values(f"{where}.{key}", table[key], default)
+    return OptimizerEntry(name=name, conventions=conventions, grid=grid)
+
+
+def _problem(where: str, table: dict, registry: dict) -> ProblemEntry:
+    name = _name(where, table, registry, "problem")
+    allowed = arguments(registry[name])
+    _check_keys(where, table, ("name", "budget", "recording", *allowed))
+    kwargs = {k: _argument(f"{where}.{k}", v, allowed[k]) for k, v in table.items() if k in allowed}
+    budget = _budget(f"{where}.budget", table["budget"]) if "budget" in table else None
+    recording = None
+    if "recording" in table:
+        _recording(f"{where}.recording", table["recording"])
+        recording = dict(table["recording"])
+    return ProblemEntry(name=name, kwargs=kwargs, budget=budget, recording=recording)
+
+
+def _name(where: str, table: dict, registry: dict, what: str) -> str:
+    name = table.get("name")
+    if not isinstance(name, str):
+        raise MatrixError(f"{where}.name: required, a string, one of {sorted(registry)}")
+    if name not in registry:
+        raise MatrixError(f"{where}.name: unknown {what} {name!r}; allowed: {sorted(registry)}")
+    return name
+
+
+def _conventions(where: str, raw: Any, cls) -> tuple[str, ...]:
+    allowed = tuple(getattr(cls, "CONVENTIONS", ("torch",)))
+    values = raw if isinstance(raw, list) else [raw]
+    if not values:
+        raise MatrixError(f"{where}: empty list; allowed: {list(allowed)}")
+    for v in values:
+        if v not in allowed:
+            raise MatrixError(f"{where}: {v!r} is not a convention; allowed: {list(allowed)}")
+    return tuple(dict.fromkeys(values))
+
+
+def _values(where: str, raw: Any, default: Any) -> tuple:
+    """A hyperparameter's grid: a tuple of validated values (a fixed value is a 1-tuple)."""
+    if isinstance(raw, dict):
+        values = _spaced(where, raw)
+    elif isinstance(default, tuple):
+        is_grid = isinstance(raw, list) and raw and all(isinstance(v, list) for v in raw)
+        values = raw if is_grid else [raw]
+    else:
+        values = raw if isinstance(raw, list) else [raw]
+    if not values:
+        raise MatrixError(f"{where}: empty grid; give at least one value")
+    return tuple(_typed(where, v, default) for v in values)
+
+
+def _spaced(where: str, raw: dict) -> list[float]:
+    """``{logspace = [a, b], num = n}`` or ``{linspace = ...}`` -> n values from a to b."""
+    kinds = [k for k in ("logspace", "linspace") if k in raw]
+    _check_keys(where, raw, ("logspace", "linspace", "num"))
+    if len(kinds) != 1 or "num" not in raw:
+        raise MatrixError(f"{where}: give {{logspace = [a, b], num = n}} or linspace likewise")
+    ends, num = raw[kinds[0]], raw["num"]
+    if not (isinstance(ends, list) and len(ends) == 2 and all(_is_real(e) for e in ends)):
+        raise MatrixError(f"{where}.{kinds[0]}: a pair of numbers [a, b], got {ends!r}")
+    if not isinstance(num, int) or isinstance(num, bool) or num < 1:
+        raise MatrixError(f"{where}.num: a positive integer, got {num!r}")
+    a, b = float(ends[0]), float(ends[1])
+    if kinds[0] == "logspace":
+        if a <= 0 or b <= 0:
+            raise MatrixError(f"{where}.logspace: bounds must be > 0, got {ends!r}")
+        a, b = math.log10(a), math.log10(b)
+    points = [a + (b - a) * i / (num - 1) if num > 1 else a for i in range(num)]
+    if kinds[0] == "logspace":
+        points = [10.0**p for p in points]
+    return [float(f"{p:.10g}") for p in points]  # stable across libm versions: hashes match
+
+
+def _typed(where: str, value: Any, default: Any) -> Any:
+    """Check ``value`` against the type of ``default``; returns the normalized value."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise MatrixError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not (isinstance(value, list) and len(value) == len(default)):
+            raise MatrixError(f"{where}: expected a list of {len(default)} numbers, got {value!r}")
+        return tuple(_typed(where, v, default[0]) for v in value)
+    if isinstance(default, float) or (isinstance(default, int) and _is_real(value)):
+        if not _is_real(value) or not math.isfinite(value):
+            raise MatrixError(f"{where}: expected a finite number, got {value!r}")
+        return float(value) if isinstance(default, float) else value
+    if isinstance(default, str) and not isinstance(value, str):
+        raise MatrixError(f"{where}: expected a string, got {value!r}")
+    if isinstance(value, (dict, list)):
+        raise MatrixError(f"{where}: expected a single value, got {value!r}")
+    return value
+
+
+def _argument(where: str, value: Any, default: Any) -> Any:
+    """A problem argument: typed like its default; lists stay lists (e.g. layer widths)."""
+    if isinstance(default, (list, tuple)):
+        if not isinstance(value, list):
+            raise MatrixError(f"{where}: expected a list, got {value!r}")
+        return value
+    if isinstance(value, dict):
+        raise MatrixError(f"{where}: expected a single value, got a table")
+    if isinstance(value, list) and default is not None:
+        raise MatrixError(
+            f"{where}: expected a single value, got a list (write one [[problems]] table per value)"
+        )
+    return value if default is None or isinstance(value, list) else _typed(where, value, default)
+
+
+def _seeds(raw: Any) -> tuple[int, ...]:
+    ok = isinstance(raw, list) and raw and all(isinstance(s, int) and s >= 0 for s in raw)
+    if not ok or any(isinstance(s, bool) for s in raw):
+        raise MatrixError(f"seeds: a non-empty list of integers >= 0, got {raw!r}")
+    if len(set(raw)) != len(raw):
+        raise MatrixError(f"seeds: values must be distinct, got {raw!r}")
+    return tuple(raw)
+
+
+def _budget(where: str, raw: Any) -> Budget:
+    if not isinstance(raw, dict):
+        raise MatrixError(f"{where}: a table {{steps = n}} or {{epochs = e}}, got {raw!r}")
+    _check_keys(where, raw, ("steps", "epochs"))
+    if len(raw) != 1:
+        raise MatrixError(f"{where}: give exactly one of 'steps' and 'epochs', got {sorted(raw)}")
+    if "steps" in raw:
+        steps = raw["steps"]
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise MatrixError(f"{where}.steps: a positive integer, got {steps!r}")
+        return Budget(steps=steps)
+    epochs = raw["epochs"]
+    if not _is_real(epochs) or not 0 < epochs < 1e6:
+        raise MatrixError(f"{where}.epochs: a positive number, got {epochs!r}")
+    return Budget(epochs=float(epochs))
+
+
+def _recording(where: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise MatrixError(f"{where}: a table, got {raw!r}")
+    _check_keys(where, raw, tuple(RECORDING_DEFAULTS))
+    for key in ("points", "path_points"):
+        v = raw.get(key, 2)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 2:
+            raise MatrixError(f"{where}.{key}: an integer >= 2, got {v!r}")
+    if raw.get("spacing", "log") not in SPACINGS:
+        raise MatrixError(f"{where}.spacing: {raw['spacing']!r}; allowed: {list(SPACINGS)}")
+    return raw
+
+
+def _targets(raw: Any) -> tuple[float, ...]:
+    values = _spaced("targets", raw) if isinstance(raw, dict) else raw
+    if not isinstance(values, list) or not values:
+        raise MatrixError(f"targets: a non-empty list of numbers > 0, got {raw!r}")
+    if not all(_is_real(t) and t > 0 and math.isfinite(t) for t in values):
+        raise MatrixError(f"targets: every target must be a finite number > 0, got {raw!r}")
+    return tuple(sorted({float(t) for t in values}, reverse=True))
+
+
+def _bound(raw: Any) -> float:
+    if not isinstance(raw, dict):
+        raise MatrixError(f"divergence: a table {{bound = b}}, got {raw!r}")
+    _check_keys("divergence", raw, ("bound",))
+    bound = raw.get("bound", DEFAULT_BOUND)
+    if not _is_real(bound) or not 1 < bound < math.inf:
+        raise MatrixError(f"divergence.bound: a finite number > 1, got {bound!r}")
+    return float(bound)
+
+
+def _tables(key: str, raw: Any) -> list[dict]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+        raise MatrixError(f"{key}: a non-empty array of tables ([[{key}]]), got {raw!r}")
+    return raw
+
+
+def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise MatrixError(f"{where}: unknown key {key!r}; allowed: {list(allowed)}")
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

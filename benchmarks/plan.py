@@ -1,0 +1,268 @@
+"""Matrix -> runs -> batches.
+
+A *run* is one (optimizer, convention, hyperparameters, problem, seed). Its id is a stable hash
+of its full configuration and the optbench version::
+
+    run_id = sha256(json.dumps(config, sort_keys=True))[:20]
+
+so re-running a matrix finds the runs it already has. Runs that share the optimizer, convention,
+non-numeric options (booleans, strings) and problem form a *batch*: their numeric
+hyperparameters become ``(R,)`` arrays and the problem is evaluated for all R runs at once.
+Numeric hyperparameters are passed as arrays whatever the batch holds (even R = 1), so a run
+takes the same arithmetic path in every batch: its results do not depend on the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .matrix import Matrix, MatrixError, hyperparameters
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """A problem entry of the matrix, constructed once: what the store needs to know of it."""
+
+    name: str
+    kwargs: dict[str, Any]
+    config: dict[str, Any]
+    label: str
+    dim: int
+    steps_per_epoch: int
+    f_star: float | None
+    steps: int
+    epochs: float | None
+    recording: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of the matrix (``hparams`` holds the hyperparameters the matrix sets)."""
+
+    run_id: str
+    optimizer: str
+    convention: str
+    hparams: dict[str, Any]
+    setting: str
+    problem: ProblemInfo
+    seed: int
+    config: dict[str, Any] = field(repr=False)
+
+
+@dataclass
+class BatchSpec:
+    """Everything a worker needs to execute R runs as one vectorized batch (picklable)."""
+
+    optimizer: str
+    convention: str
+    static: dict[str, Any]  # non-numeric hyperparameters, shared by the batch
+    arrays: dict[str, list]  # numeric hyperparameter -> one value per run (pairs stay tuples)
+    problem_name: str
+    problem_kwargs: dict[str, Any]
+    steps: int
+    recording: dict[str, Any]
+    targets: tuple[float, ...]
+    bound: float
+    seeds: list[int]
+    run_ids: list[str]
+    dim: int = 0  # scalar parameters per run (for cost estimates)
+
+    @property
+    def size(self) -> int:
+        return len(self.run_ids)
+
+
+def expand(matrix: Matrix, version: str) -> list[Run]:
+    """All runs of the matrix, in a stable order (problem, optimizer, convention, grid, seed).
+
+    Constructs each problem once (its ``ValueError`` becomes a :class:`MatrixError` naming the
+    table) and each optimizer batch once on a dummy parameter, before any run starts.
+    """
+    problems = [_problem_info(f"problems[{i}]", p, matrix) for i, p in enumerate(matrix.problems)]
+    runs = []
+    for info in problems:
+        for entry in matrix.optimizers:
+            names = list(entry.grid)
+            for convention in entry.conventions:
+                for combo in itertools.product(*entry.grid.values()):
+                    hparams = dict(zip(names, combo, strict=True))
+                    for seed in matrix.seeds:
+                        runs.append(
+                            _run(entry.name, convention, hparams, info, seed, matrix, version)
+                        )
+    _check_optimizers(matrix)
+    return list({run.run_id: run for run in runs}.values())  # a table repeated runs once
+
+
+def batches(runs: list[Run], matrix: Matrix, max_batch: int | None = None) -> list[BatchSpec]:
+    """Group runs into vectorized batches of at most ``max_batch`` runs (None: no limit)."""
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(_batch_key(run), []).append(run)
+    specs = []
+    for group in groups.values():
+        step = max_batch or len(group)
+        for start in range(0, len(group), step):
+            specs.append(make_spec(group[start : start + step], matrix))
+    return sorted(specs, key=_cost, reverse=True)  # longest first: workers finish together
+
+
+def _cost(spec: BatchSpec) -> float:
+    """A rough cost estimate, R * T * max(dim, 50) (per-step overhead counts as 50 scalars)."""
+    return spec.size * spec.steps * max(spec.dim, 50)
+
+
+def setting_label(hparams: dict[str, Any]) -> str:
+    """``"lr=0.01, momentum=0.9"``: the hyperparameters the matrix sets, without the seed."""
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in hparams.items())
+
+
+def is_numeric(value: Any) -> bool:
+    """Numeric hyperparameters (floats, pairs of floats) are batched as ``(R,)`` arrays."""
+    if isinstance(value, tuple):
+        return all(is_numeric(v) for v in value)
+    return isinstance(value, float)
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _run(optimizer, convention, hparams, info, seed, matrix, version) -> Run:
+    from optimizers import REGISTRY
+
+    full = {**hyperparameters(REGISTRY[optimizer]), **hparams}
+    config = {
+        "optbench_version": version,
+        "optimizer": optimizer,
+        "convention": convention,
+        "hparams": _jsonable(full),
+        "problem": info.name,
+        "problem_config": _jsonable(info.config),
+        "seed": seed,
+        "steps": info.steps,
+        "epochs": info.epochs,
+        "recording": info.recording,
+        "targets": list(matrix.targets),
+        "divergence_bound": matrix.bound,
+    }
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    run_id = hashlib.sha256(blob.encode()).hexdigest()[:20]
+    return Run(run_id, optimizer, convention, hparams, setting_label(hparams), info, seed, config)
+
+
+def _problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
+    from problems import REGISTRY
+
+    try:
+        problem = REGISTRY[entry.name](**entry.kwargs)
+    except (ValueError, TypeError) as exc:
+        raise MatrixError(f"{where} ({entry.name}): {exc}") from None
+    budget = entry.budget or matrix.budget
+    f_star = problem.f_star
+    return ProblemInfo(
+        name=entry.name,
+        kwargs=dict(entry.kwargs),
+        config=_jsonable(problem.config()),
+        label=problem.label,
+        dim=int(problem.dim),
+        steps_per_epoch=int(problem.steps_per_epoch),
+        f_star=None if f_star is None else float(f_star),
+        steps=budget.resolve(int(problem.steps_per_epoch)),
+        epochs=budget.epochs,
+        recording={**matrix.recording, **(entry.recording or {})},
+    )
+
+
+def _check_optimizers(matrix: Matrix) -> None:
+    """Construct every (optimizer, convention, static options) batch once on a dummy."""
+    import numpy as np
+
+    from optimizers import REGISTRY
+
+    for i, entry in enumerate(matrix.optimizers):
+        names = list(entry.grid)
+        combos = [dict(zip(names, c, strict=True)) for c in itertools.product(*entry.grid.values())]
+        for convention in entry.conventions:
+            groups: dict[tuple, list[dict]] = {}
+            for hp in combos:
+                static = tuple((k, v) for k, v in hp.items() if not is_numeric(v))
+                groups.setdefault(static, []).append(hp)
+            for static, group in groups.items():
+                arrays = _arrays(group)
+                dummy = [np.zeros((len(group), 1))]
+                try:
+                    REGISTRY[entry.name](dummy, convention=convention, **dict(static), **arrays)
+                except (ValueError, TypeError) as exc:
+                    where = f"optimizers[{i}] ({entry.name}, convention={convention!r})"
+                    raise MatrixError(f"{where}: {exc}") from None
+
+
+def _arrays(hparam_dicts: list[dict]) -> dict[str, Any]:
+    """Numeric hyperparameters of R runs -> (R,) float64 arrays (pairs -> pairs of arrays)."""
+    import numpy as np
+
+    out: dict[str, Any] = {}
+    for name, value in hparam_dicts[0].items():
+        if not is_numeric(value):
+            continue
+        column = [hp[name] for hp in hparam_dicts]
+        if isinstance(value, tuple):
+            out[name] = tuple(np.array(c, dtype=np.float64) for c in zip(*column, strict=True))
+        else:
+            out[name] = np.array(column, dtype=np.float64)
+    return out
+
+
+def _batch_key(run: Run) -> tuple:
+    static = tuple((k, v) for k, v in run.hparams.items() if not is_numeric(v))
+    numeric = tuple(k for k, v in run.hparams.items() if is_numeric(v))
+    info = run.problem
+    problem = json.dumps([info.name, info.config, info.steps, info.recording], sort_keys=True)
+    return (run.optimizer, run.convention, static, numeric, problem)
+
+
+def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
+    """The batch of ``group`` (runs that share a batch key, see :func:`batches`)."""
+    first = group[0]
+    numeric = [k for k, v in first.hparams.items() if is_numeric(v)]
+    return BatchSpec(
+        optimizer=first.optimizer,
+        convention=first.convention,
+        static={k: v for k, v in first.hparams.items() if not is_numeric(v)},
+        arrays={k: [r.hparams[k] for r in group] for k in numeric},
+        problem_name=first.problem.name,
+        problem_kwargs=first.problem.kwargs,
+        steps=first.problem.steps,
+        recording=dict(first.problem.recording),
+        targets=matrix.targets,
+        bound=matrix.bound,
+        seeds=[r.seed for r in group],
+        run_ids=[r.run_id for r in group],
+        dim=first.problem.dim,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)

@@ -1,0 +1,122 @@
+"""``optbench run``: run the benchmark matrix into the results store, then build the report.
+
+Exit codes: 0 done; 2 invalid matrix or unusable store (nothing run); 130 interrupted (the
+finished batches are kept; the same command resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="TOML", help="the matrix file (default: the built-in matrix)"
+    )
+    parser.add_argument(
+        "--out", default="results", metavar="DIR", help="results directory (default: results/)"
+    )
+    parser.add_argument(
+        "--jobs", type=_positive, metavar="N", help="worker processes (default: the cores present)"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run batches on this dask.distributed scheduler"
+    )
+    parser.add_argument(
+        "--max-batch", type=_positive, metavar="R", help="at most R runs per vectorized batch"
+    )
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the matrix as TOML and exit"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="validate, count runs and batches, run nothing"
+    )
+    parser.add_argument("--no-report", action="store_true", help="do not build the report")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def main(args: argparse.Namespace) -> int:
+    from . import matrix as mx
+    from .environment import optbench_version
+    from .executors import WorkerError, default_jobs
+    from .harness import run_matrix
+    from .plan import batches, expand
+    from .store import StoreError
+
+    try:
+        matrix = mx.load(args.config)
+        if args.print_config:
+            sys.stdout.write(matrix.source)
+            return 0
+        runs = expand(matrix, optbench_version())
+    except mx.MatrixError as exc:
+        print(f"optbench run: invalid matrix: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        n = len(batches(runs, matrix, args.max_batch))
+        print(f"{len(runs)} runs in {n} batches; nothing run (--dry-run)")
+        return 0
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        outcome = run_matrix(
+            matrix,
+            runs,
+            args.out,
+            jobs=args.jobs or default_jobs(),
+            scheduler=args.scheduler,
+            max_batch=args.max_batch,
+            quiet=args.quiet,
+            argv=tuple(sys.argv[1:]),
+        )
+    except StoreError as exc:
+        print(f"optbench run: {exc}", file=sys.stderr)
+        return 2
+    except WorkerError as exc:
+        print(f"optbench run: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _summary(outcome, args.quiet)
+    if outcome.interrupted:
+        return 130
+    if not args.no_report:
+        from reports import build_report
+
+        html = build_report(args.out)
+        print(f"report: {html}")
+    return 0
+
+
+def _summary(outcome, quiet: bool) -> None:
+    if outcome.interrupted:
+        print(
+            f"interrupted: kept {outcome.kept} of {outcome.planned} planned runs in "
+            f"{outcome.store} ({outcome.written} written by this invocation); "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return
+    if quiet:
+        return
+    rate = outcome.written / outcome.wall_time if outcome.wall_time else 0.0
+    print(
+        f"{outcome.written} runs in {outcome.batches} batches ({outcome.diverged} diverged), "
+        f"{outcome.skipped} already stored; {outcome.kept}/{outcome.planned} planned runs in "
+        f"{outcome.store} [{outcome.wall_time:.1f} s, {rate:.0f} runs/s]"
+    )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value

@@ -1,0 +1,243 @@
+"""Execute one batch of R runs: the hot loop of the harness.
+
+Step ``t`` means the parameters after ``t`` optimizer updates (step 0 is the initial point).
+For ``t = 0 .. T-1`` the loop calls ``loss_and_grad`` (the loss at step t), tracks it, records
+at the recording steps, and updates. After the loop, ``evaluate`` gives the loss at step T.
+
+Per step, the only work besides the problem and the optimizer is a few passes over the ``(R,)``
+losses (no Python work per run):
+
+* divergence: run r diverges at the first step with ``not (L_r <= bound * max(1, |L_r(0)|))``
+  (non-finite or exploding loss). It is frozen: its curve, path, best loss and targets stop
+  there, and its ``final_loss`` is the loss that tripped the check. Arithmetic is per run, so a
+  diverged run never touches the others' numbers.
+* best loss: ``best_r = min_t L_r(t)`` (NaN-ignoring). For stochastic problems, whose step
+  losses are minibatch estimates, ``best_loss`` is instead the minimum of the exact losses at
+  the recording steps.
+* targets (COCO-style, nested): each run waits for its next target ``tau_k``; one comparison
+  ``L_r(t) <= f* + tau_k`` per step, and the rare hits are resolved for all targets at once.
+
+Metrics of ``evaluate`` (the exact loss, and MLP train/test loss and accuracy) are computed only
+at the recording steps; for 2-D problems the iterates are copied at the (denser) path steps.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .plan import BatchSpec
+
+METRICS = ("loss", "train_loss", "test_loss", "train_acc", "test_acc")
+
+
+@dataclass
+class BatchResult:
+    """Everything the store keeps of a batch; arrays have the run axis last (or alone)."""
+
+    spec: BatchSpec
+    diverged_step: np.ndarray  # (R,) int64, -1 when the run did not diverge
+    final: dict[str, np.ndarray]  # metric -> (R,) at the last step (see module docstring)
+    best_loss: np.ndarray  # (R,)
+    record_steps: np.ndarray  # (n,) int64, from 0 to T
+    curves: dict[str, np.ndarray]  # metric -> (n, R); NaN from the divergence step on
+    path_steps: np.ndarray | None  # (p,) for 2-D problems
+    paths: np.ndarray | None  # (p, R, 2); NaN from the divergence step on
+    target_steps: np.ndarray  # (K, R) int64: first step with loss <= f* + target, -1 never
+    wall_time: float  # seconds for the whole batch (setup excluded)
+
+
+def recording_steps(steps: int, points: int, spacing: str) -> np.ndarray:
+    """Distinct steps in [0, T] holding 0 and T: ``points`` log- or linearly spaced steps."""
+    if spacing == "log":
+        inner = np.geomspace(1, max(steps, 1), num=max(points - 1, 1))
+    else:
+        inner = np.linspace(0, steps, num=points)
+    return np.unique(np.concatenate([[0, steps], np.rint(inner)]).astype(np.int64))
+
+
+def path_steps(steps: int, points: int) -> np.ndarray:
+    """Steps at which 2-D iterates are kept: every early step, then log and linear spacing."""
+    log = recording_steps(steps, points, "log")
+    lin = recording_steps(steps, max(points // 2, 2), "linear")
+    return np.union1d(log, lin)
+
+
+def run_batch(spec: BatchSpec) -> BatchResult:
+    """Run the R runs of ``spec`` as one vectorized batch and return their results."""
+    from optimizers import REGISTRY
+
+    problem = _problem(spec.problem_name, spec.problem_kwargs)
+    R, T = spec.size, spec.steps
+    params = problem.init_params(np.asarray(spec.seeds, dtype=np.int64))
+    opt = REGISTRY[spec.optimizer](
+        params, convention=spec.convention, **spec.static, **_hparam_arrays(spec.arrays)
+    )
+    rec = recording_steps(T, spec.recording["points"], spec.recording["spacing"])
+    two_d = problem.dim == 2 and len(params) == 1
+    pth = path_steps(T, spec.recording["path_points"]) if two_d else np.zeros(0, np.int64)
+    tracker = _Tracker(R, problem.f_star, spec.targets, spec.bound)
+    recorder = _Recorder(problem, rec, pth, R)
+    event = np.zeros(T + 1, dtype=bool)
+    event[rec] = True
+    event[pth] = True
+    event = event.tolist()
+
+    start = time.perf_counter()
+    with np.errstate(all="ignore"):
+        losses, grads = problem.loss_and_grad(params)
+        tracker.start(losses)
+        for t in range(T):
+            if t:
+                losses, grads = problem.loss_and_grad(params)
+            tracker.update(t, losses)
+            if event[t]:
+                recorder.capture(t, params, tracker.dead)
+            opt.step(grads)
+        final = problem.evaluate(params)
+        tracker.update(T, final["loss"])
+        recorder.capture(T, params, tracker.dead, final)
+    wall = time.perf_counter() - start
+    return _result(spec, problem, tracker, recorder, final, wall)
+
+
+# --- per-step bookkeeping ------------------------------------------------------------------
+
+
+class _Tracker:
+    """Divergence, best loss and first target hits, updated with a few (R,) passes a step."""
+
+    def __init__(self, R: int, f_star: float | None, targets: tuple[float, ...], bound: float):
+        self.f_star = f_star
+        self.targets = np.asarray(targets if f_star is not None else (), dtype=np.float64)
+        self.levels = (f_star or 0.0) + self.targets  # loss levels, descending
+        self.bound = bound
+        self.limit = np.full(R, np.inf)
+        self.ok = np.ones(R, dtype=bool)
+        self.hit = np.zeros(R, dtype=bool)
+        self.dead = np.zeros(R, dtype=bool)
+        self.diverged_step = np.full(R, -1, dtype=np.int64)
+        self.diverged_loss = np.full(R, np.nan)
+        self.best = np.full(R, np.inf)
+        self.best_frozen = np.full(R, np.nan)
+        self.next = np.zeros(R, dtype=np.int64)  # index of each run's next target
+        self.threshold = np.full(R, self.levels[0] if self.levels.size else -np.inf)
+        self.target_steps = np.full((self.levels.size, R), -1, dtype=np.int64)
+
+    def start(self, losses: np.ndarray) -> None:
+        """Fix each run's divergence limit from its initial loss L(0)."""
+        scale = np.fmax(np.abs(losses.astype(np.float64)), 1.0)
+        np.multiply(scale, self.bound, out=self.limit)
+
+    def update(self, t: int, losses: np.ndarray) -> None:
+        np.less_equal(losses, self.limit, out=self.ok)
+        np.logical_or(self.ok, self.dead, out=self.ok)
+        if not self.ok.all():
+            self._diverge(t, losses)
+        np.fmin(self.best, losses, out=self.best)
+        if self.levels.size:
+            np.less_equal(losses, self.threshold, out=self.hit)
+            if self.hit.any():
+                self._reach(t, losses)
+
+    def _diverge(self, t: int, losses: np.ndarray) -> None:
+        new = ~self.ok
+        self.dead |= new
+        self.diverged_step[new] = t
+        self.diverged_loss[new] = losses[new]
+        self.best_frozen[new] = self.best[new]
+        self.threshold[new] = -np.inf
+
+    def _reach(self, t: int, losses: np.ndarray) -> None:
+        idx = np.flatnonzero(self.hit)
+        # Levels descend, so the targets a run has reached are a prefix 0 .. count-1.
+        count = (losses[idx, None] <= self.levels[None, :]).sum(axis=1)
+        nxt = self.next[idx]
+        for k in range(self.levels.size):
+            self.target_steps[k, idx[(nxt <= k) & (k < count)]] = t
+        nxt = np.maximum(nxt, count)
+        self.next[idx] = nxt
+        K = self.levels.size
+        self.threshold[idx] = np.where(nxt >= K, -np.inf, self.levels[np.minimum(nxt, K - 1)])
+
+    def best_loss(self) -> np.ndarray:
+        return np.where(self.dead, self.best_frozen, self.best)
+
+
+class _Recorder:
+    """Metrics at the recording steps and 2-D iterates at the path steps."""
+
+    def __init__(self, problem, record_steps: np.ndarray, path_steps: np.ndarray, R: int):
+        self.problem = problem
+        self.record_index = {int(s): i for i, s in enumerate(record_steps)}
+        self.path_index = {int(s): i for i, s in enumerate(path_steps)}
+        self.record_steps, self.path_steps = record_steps, path_steps
+        self.curves = {m: np.full((len(record_steps), R), np.nan) for m in METRICS}
+        self.paths = np.full((len(path_steps), R, 2), np.nan) if len(path_steps) else None
+
+    def capture(self, t: int, params: list, dead: np.ndarray, metrics: dict | None = None):
+        i = self.record_index.get(t)
+        if i is not None:
+            metrics = metrics if metrics is not None else self.problem.evaluate(params)
+            for name, values in metrics.items():
+                if name in self.curves:
+                    row = self.curves[name][i]
+                    row[:] = values
+                    row[dead] = np.nan
+        j = self.path_index.get(t)
+        if j is not None:
+            self.paths[j] = params[0]
+            self.paths[j, dead] = np.nan
+
+
+def _result(spec, problem, tracker, recorder, final, wall) -> BatchResult:
+    dead = tracker.dead
+    final_metrics = {}
+    for name in METRICS:
+        values = np.asarray(final.get(name, np.full(spec.size, np.nan)), dtype=np.float64)
+        final_metrics[name] = np.where(dead, np.nan, values)
+    final_metrics["loss"] = np.where(dead, tracker.diverged_loss, final_metrics["loss"])
+    best = tracker.best_loss()
+    if problem.stochastic:
+        with np.errstate(all="ignore"):
+            best = np.fmin.reduce(recorder.curves["loss"], axis=0)
+    return BatchResult(
+        spec=spec,
+        diverged_step=tracker.diverged_step,
+        final=final_metrics,
+        best_loss=best,
+        record_steps=recorder.record_steps,
+        curves=recorder.curves,
+        path_steps=recorder.path_steps if recorder.paths is not None else None,
+        paths=recorder.paths,
+        target_steps=tracker.target_steps,
+        wall_time=wall,
+    )
+
+
+def _hparam_arrays(arrays: dict[str, list]) -> dict:
+    out = {}
+    for name, column in arrays.items():
+        if column and isinstance(column[0], (tuple, list)):
+            out[name] = tuple(np.array(c, dtype=np.float64) for c in zip(*column, strict=True))
+        else:
+            out[name] = np.array(column, dtype=np.float64)
+    return out
+
+
+_PROBLEMS: dict[str, object] = {}
+
+
+def _problem(name: str, kwargs: dict):
+    """A problem instance, cached per worker (``init_params`` resets its per-run streams)."""
+    from problems import REGISTRY
+
+    key = json.dumps([name, kwargs], sort_keys=True)
+    if key not in _PROBLEMS:
+        if len(_PROBLEMS) >= 8:
+            _PROBLEMS.pop(next(iter(_PROBLEMS)))
+        _PROBLEMS[key] = REGISTRY[name](**kwargs)
+    return _PROBLEMS[key]
