@@ -115,7 +115,7 @@ def grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
     if isinstance(grads, np.ndarray) or not isinstance(grads, Sequence):
         raise TypeError(f"grads must be a list of NumPy arrays, got {type(grads).__name__}")
     if len(grads) != len(params):
-        raise ValueError(f"grads must hold {len(params)} arrays (one per param), got {len(grads)}")
+        raise ValueError(f"grads must hold one array per param ({len(params)}), got {len(grads)}")
     for i, (g, p) in enumerate(zip(grads, params, strict=True)):
         if not isinstance(g, np.ndarray):
             raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")

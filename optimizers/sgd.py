@@ -120,6 +120,8 @@ class SGD(Optimizer):
             return {"first": t == 1 and self.options["buffer_init"] == "grad"}
         hp = self.hparams
         damp = hp["momentum"] if self.options["ema"] else hp["dampening"]
+        if isinstance(damp, np.ndarray):  # a run without momentum is plain SGD (as torch)
+            damp = np.where(np.asarray(hp["momentum"]) == 0, 0.0, damp)
         scalar_zero = not isinstance(damp, np.ndarray) and damp == 0
         wd = hp["weight_decay"]
         return {
