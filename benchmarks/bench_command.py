@@ -121,6 +121,7 @@ def main(args: argparse.Namespace) -> int:
     bench_dir = Path(args.out).resolve() / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
     json_path = bench_dir / time.strftime("bench-%Y%m%d-%H%M%S.json", time.gmtime())
+    print(f"optbench bench: running {', '.join(p.stem for p in files)}", flush=True)
     code = run_pytest(files, json_path, args)
     if not json_path.exists():
         print(f"optbench bench: no benchmark ran (pytest exit code {code})", file=sys.stderr)
@@ -173,7 +174,7 @@ def run_pytest(files: list[Path], json_path: Path, args: argparse.Namespace) -> 
         cmd += ["-p", "no:cacheprovider", "-q", *map(str, files)]
         cmd += ["--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-disable-gc"]
         cmd += [f"--benchmark-max-time={max_time}", f"--benchmark-min-rounds={min_rounds}"]
-        cmd += ["--benchmark-columns=min,median,rounds", "--benchmark-sort=name"]
+        cmd.append("--benchmark-quiet")  # its table is replaced by ours, read from the JSON
         cmd += [f"--optbench-dtype={args.dtype}", f"--optbench-shapes={shapes}"]
         if args.threads:
             cmd.append(f"--optbench-threads={args.threads}")
