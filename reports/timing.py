@@ -39,6 +39,7 @@ INFO_COLUMNS = (
     "kind", "role", "dtype", "runs", "flops", "bytes", "gflops", "gbps",
     "fraction_of_peak", "ratio_to_bound",
 )  # fmt: skip
+KIND_ORDER = ("dense_backward", "two_product_bound", "dense_forward", "gemm")
 DTYPE_COLORS = {"float32": "#4477AA", "float64": "#EE6677"}
 
 
@@ -150,11 +151,12 @@ def plot_fraction_of_peak(df: pd.DataFrame) -> plt.Figure:
     data["label"] = data["shape"].astype(str) + np.where(
         data["runs"].notna(), " R=" + data["runs"].map(lambda r: f"{r:.0f}"), ""
     )
-    kinds = list(dict.fromkeys(data["kind"]))
+    seen = list(dict.fromkeys(data["kind"]))
+    kinds = [k for k in KIND_ORDER if k in seen] + [k for k in seen if k not in KIND_ORDER]
     dtypes = sorted(data["dtype"].dropna().unique())
     heights = [0.9 + 0.28 * data.loc[data["kind"] == k, "label"].nunique() for k in kinds]
     fig, axes = plt.subplots(
-        len(kinds), 1, figsize=(7.0, sum(heights)), squeeze=False,
+        len(kinds), 1, figsize=(7.0, sum(heights)), squeeze=False, sharex=True,
         gridspec_kw={"height_ratios": heights},
     )  # fmt: skip
     width = 0.8 / max(len(dtypes), 1)
@@ -169,9 +171,9 @@ def plot_fraction_of_peak(df: pd.DataFrame) -> plt.Figure:
             ax.barh(pos, sub["fraction_of_peak"], height=width, color=color, label=dtype)
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
-        ax.set_xlim(0, max(1.05, float(rows["fraction_of_peak"].max()) * 1.05))
         ax.axvline(1.0, color="#333333", lw=0.8, ls="--")
         ax.set_title(kind.replace("_", " "), fontsize=10, loc="left")
+    axes[0, 0].set_xlim(0, max(1.05, 1.05 * float(data["fraction_of_peak"].max())))
     axes[-1, 0].set_xlabel("fraction of measured peak (square GEMM FLOP/s, or peak bandwidth)")
     axes[0, 0].legend(loc="lower right", fontsize=8)
     fig.tight_layout()
