@@ -6,7 +6,8 @@ Run from the repository root in an environment with torch (never imported elsewh
 
 For each shape (batch, n_in, n_out), dtype and run axis (none, or R = 4) it times, interleaved
 and with a 0.15 s pause before every sample (so that no candidate inherits another's warm
-state or a throttled core):
+state or a throttled core); ``--threads 1 --clock cpu`` times the calling thread's CPU time
+instead of wall time, which other processes' load on a shared machine does not inflate:
 
 - ``dense``: ``Dense.backward(dZ)`` (dW = X^T dZ, db = sum_i dZ_i, dX = dZ W^T);
 - ``bound``: the two bare products into preallocated arrays (``benchmarks.bench_dense``);
@@ -30,15 +31,16 @@ from pathlib import Path
 SHAPES = ((64, 784, 256), (256, 1024, 1024), (1024, 512, 512), (4096, 256, 10))
 BLOCK_SECONDS = 0.02
 PAUSE_SECONDS = 0.15
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 
 
-def sample(fn, calls: int) -> float:
+def sample(fn, calls: int, clock) -> float:
     """Mean seconds per call over a block of ``calls`` calls, after a pause."""
     time.sleep(PAUSE_SECONDS)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - start) / calls
+    return (clock() - start) / calls
 
 
 def calls_per_block(fn) -> int:
@@ -93,14 +95,14 @@ def numpy_candidates(case):
     }
 
 
-def compare(torch, case, samples: int) -> dict[str, list[float]]:
+def compare(torch, case, samples: int, clock) -> dict[str, list[float]]:
     """Seconds per call of each candidate, ``samples`` samples taken round-robin."""
     candidates = numpy_candidates(case) | {"torch": torch_backward(torch, case)}
     calls = {name: calls_per_block(fn) for name, fn in candidates.items()}
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(samples):
         for name, fn in candidates.items():
-            times[name].append(sample(fn, calls[name]))
+            times[name].append(sample(fn, calls[name], clock))
     return times
 
 
@@ -126,21 +128,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, nargs="+", default=[0, 4], help="0: no run axis")
+    parser.add_argument(
+        "--clock",
+        choices=tuple(CLOCKS),
+        default="wall",
+        help="cpu: this thread's CPU time (needs --threads 1; robust to other processes' load)",
+    )
     args = parser.parse_args(argv)
+    if args.clock == "cpu" and args.threads != 1:
+        parser.error("--clock cpu needs --threads 1 (other threads' work is not counted)")
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads, user_api="blas")
     blas = [
         f"{i['internal_api']} {i['version']}" for i in threadpool_info() if i["user_api"] == "blas"
     ]
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy BLAS {blas}")
-    print(f"{args.samples} interleaved samples, {PAUSE_SECONDS} s pause before each\n")
+    print(f"{args.samples} interleaved samples, {PAUSE_SECONDS} s pause before each, "
+          f"{args.clock} clock\n")  # fmt: skip
     print("| shape | dtype | R | dense | bound | torch (min, ms) | dense/bound | dense/torch "
           "| medians: dense/bound | dense/torch |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
     for shape in SHAPES:
         for dtype in ("float32", "float64"):
             for runs in args.runs:
-                t = compare(torch, make_case(shape, dtype, runs or None), args.samples)
+                case = make_case(shape, dtype, runs or None)
+                t = compare(torch, case, args.samples, CLOCKS[args.clock])
                 print(table_row(shape, dtype, runs, t), flush=True)
     return 0
 
