@@ -60,10 +60,13 @@ def recording_steps(steps: int, points: int, spacing: str) -> np.ndarray:
 
 
 def path_steps(steps: int, points: int) -> np.ndarray:
-    """Steps at which 2-D iterates are kept: every early step, then log and linear spacing."""
+    """Steps at which 2-D iterates are kept, about ``points`` + ``points // 2`` of them: every
+    step up to ``points // 5``, log-spaced steps (the early turns of a trajectory) and linearly
+    spaced ones (its slow end)."""
+    early = np.arange(min(steps, points // 5) + 1)
     log = recording_steps(steps, points, "log")
     lin = recording_steps(steps, max(points // 2, 2), "linear")
-    return np.union1d(log, lin)
+    return np.union1d(np.union1d(early, log), lin)
 
 
 def run_batch(spec: BatchSpec) -> BatchResult:

@@ -107,12 +107,15 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """
     check_file(path)
     uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
+    con = None
     try:
         con = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
         con.execute("PRAGMA busy_timeout = 60000")
         version = con.execute("PRAGMA user_version").fetchone()[0]
         status = "ok" if readonly else con.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        if con is not None:
+            con.close()
         raise StoreError(
             f"{path} is a corrupt optbench store ({exc}); it was left untouched"
         ) from None

@@ -1,0 +1,201 @@
+"""The results store and load_results: contract columns, resume, foreign and corrupt files."""
+
+import hashlib
+import sqlite3
+
+import numpy as np
+import pytest
+
+from benchmarks import matrix as mx
+from benchmarks import plan, store
+from benchmarks.harness import run_matrix
+from reports.load import load_results
+
+RAW = {
+    "seeds": [0, 1],
+    "budget": {"steps": 25},
+    "recording": {"points": 6, "path_points": 10},
+    "targets": [10.0, 1e-3],
+    "optimizers": [{"name": "sgd", "lr": [1e-3, 0.01, 100.0]}, {"name": "adam", "lr": 0.05}],
+    "problems": [
+        {"name": "rosenbrock"},
+        {
+            "name": "mlp",
+            "dataset": "spiral",
+            "hidden": [4],
+            "batch_size": 60,
+            "budget": {"epochs": 2},
+        },
+    ],
+}
+
+RUN_COLUMNS = [
+    "run_id", "optimizer", "convention", "setting", "lr", "hparams", "problem", "problem_name",
+    "problem_config", "seed", "status", "diverged_step", "steps", "epochs", "grad_evals",
+    "final_loss", "best_loss", "f_star", "final_subopt", "best_subopt", "time_per_step",
+    "batch_size", "final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc",
+    "invocation_id",
+]  # fmt: skip
+CURVE_COLUMNS = [
+    "run_id", "optimizer", "convention", "setting", "lr", "problem", "problem_name", "seed",
+    "status", "step", "epoch", "loss", "subopt", "train_loss", "test_loss", "train_acc",
+    "test_acc",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small():
+    m = mx.parse(RAW)
+    return m, plan.expand(m, "test")
+
+
+@pytest.fixture(scope="module")
+def stored(small, tmp_path_factory):
+    m, runs = small
+    out = tmp_path_factory.mktemp("store")
+    outcome = run_matrix(m, runs, out, jobs=1)
+    return out, outcome
+
+
+def test_every_contract_table_has_its_columns(stored, small):
+    out, outcome = stored
+    _, runs = small
+    assert outcome.written == len(runs) == 16 and outcome.kept == 16
+    df = load_results(out)
+    assert set(RUN_COLUMNS) <= set(df.columns) and len(df) == 16
+    assert df.attrs == {"partial": False, "store": str((out / "optbench.sqlite").resolve())}
+    assert df.run_id.is_unique
+    assert set(CURVE_COLUMNS) <= set(load_results(out, "curves").columns)
+    paths = load_results(out, "paths")
+    assert set(paths.columns) >= {"run_id", "optimizer", "setting", "lr", "problem", "seed"}
+    assert set(paths.problem) == {"rosenbrock(dim=2)"}
+    targets = load_results(out, "targets")
+    assert set(targets.columns) >= {"run_id", "target", "step", "optimizer", "setting"}
+    inv = load_results(out, "invocations")
+    assert inv.loc[0, "planned_runs"] == inv.loc[0, "finished_runs"] == 16
+    assert inv.loc[0, "status"] == "completed" and inv.loc[0, "matrix_toml"]
+    for col in ("optbench_version", "python_version", "numpy_version", "blas", "host"):
+        assert inv.loc[0, col]
+    assert inv.loc[0, "ended"] >= inv.loc[0, "started"]
+    with pytest.raises(ValueError, match="table must be one of"):
+        load_results(out, "bogus")
+
+
+def test_derived_columns_follow_their_definitions(stored):
+    out, _ = stored
+    df = load_results(out).set_index("run_id")
+    div = df[df.status == "diverged"]
+    assert 100.0 in set(div.lr) and 1e-3 not in set(div.lr)
+    assert (div.grad_evals == div.diverged_step + 1).all()
+    fin = df[df.status == "finished"]
+    assert fin.diverged_step.isna().all() and (fin.grad_evals == fin.steps).all()
+    ros = fin[fin.problem_name == "rosenbrock"]
+    np.testing.assert_array_equal(ros.final_subopt, ros.final_loss - ros.f_star)
+    mlp = df[df.problem_name == "mlp"]
+    assert mlp.f_star.isna().all() and mlp.final_subopt.isna().all()
+    assert (mlp.steps == 2 * 4).all() and (mlp.epochs == 2).all()
+    assert mlp[mlp.status == "finished"].final_test_acc.between(0, 1).all()
+    assert mlp[mlp.status == "diverged"].final_test_acc.isna().all()
+    assert (df.time_per_step > 0).all() and set(df.batch_size) == {2, 6}
+    curves = load_results(out, "curves")
+    assert (curves.groupby("run_id").step.min() == 0).all()
+    c = curves[curves.problem_name == "mlp"]
+    np.testing.assert_allclose(c.epoch, c.step / 4)
+    last = curves.sort_values("step").groupby("run_id").last()
+    np.testing.assert_array_equal(last.loc[fin.index, "loss"], fin.final_loss)
+    # diverged runs keep their curve up to (not including) the divergence step
+    assert (last.loc[div.index, "step"] < div.diverged_step).all()
+
+
+def test_targets_are_the_first_step_of_the_curve_below_them(stored):
+    out, _ = stored
+    targets = load_results(out, "targets")
+    assert len(targets) == 8 * 2  # rosenbrock runs x 2 targets; the MLP has no f_star
+    assert targets.step.isna().any() and targets.step.notna().any()
+    curves = load_results(out, "curves")
+    for row in targets.itertuples():
+        c = curves[curves.run_id == row.run_id]
+        before = c.step < row.step if row.step == row.step else c.step >= 0
+        assert (c.subopt[before] > row.target).all()
+        assert (c.subopt[c.step == row.step] <= row.target).all()
+
+
+def test_rerunning_resumes_and_never_duplicates(stored, small):
+    out, _ = stored
+    m, runs = small
+    before = load_results(out)
+    again = run_matrix(m, runs, out, jobs=1)
+    assert again.skipped == 16 and again.written == 0 and again.batches == 0
+    after = load_results(out)
+    assert len(after) == 16 and after.run_id.is_unique
+    assert before.equals(after)
+    assert len(load_results(out, "invocations")) == 2
+
+
+def test_write_batch_skips_runs_already_present(stored, small):
+    out, _ = stored
+    m, runs = small
+    from benchmarks.records import batch_rows
+    from benchmarks.runner import run_batch
+
+    spec = plan.batches(runs, m)[0]
+    rows, children = batch_rows(run_batch(spec), {r.run_id: r for r in runs}, "x")
+    con = store.open_store(out)
+    assert store.write_batch(con, "x", rows, children) == 0
+    con.close()
+
+
+def test_partial_when_the_latest_invocation_misses_runs(small, tmp_path):
+    m, runs = small
+    run_matrix(m, runs[:4], tmp_path, jobs=1)
+    assert load_results(tmp_path).attrs["partial"] is False
+    con = store.open_store(tmp_path)
+    store.begin_invocation(con, "later", {"started": "9999-01-01T00:00:00"}, "", [runs[9].run_id])
+    con.close()
+    assert load_results(tmp_path).attrs["partial"] is True
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "foreign_sqlite", "corrupt"])
+def test_a_foreign_or_corrupt_file_is_an_error_and_left_untouched(kind, small, tmp_path):
+    m, runs = small
+    path = tmp_path / "optbench.sqlite"
+    if kind == "text":
+        path.write_text("name,value\na,1\n" * 20)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "foreign_sqlite":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t (x)")
+        con.commit()
+        con.close()
+    else:
+        run_matrix(m, runs[:2], tmp_path, jobs=1)
+        data = bytearray(path.read_bytes())
+        data[4096:8192] = b"\xff" * 4096  # page 2 overwritten
+        path.write_bytes(bytes(data))
+    before = digest(path)
+    with pytest.raises(store.StoreError, match="left untouched") as info:
+        run_matrix(m, runs, tmp_path, jobs=1)
+    assert str(path) in str(info.value)
+    with pytest.raises(store.StoreError):
+        store.open_store(tmp_path)
+    assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["optbench.sqlite"]
+
+
+def test_the_store_is_in_wal_mode_with_our_application_id(stored):
+    out, _ = stored
+    con = sqlite3.connect(out / "optbench.sqlite")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA application_id").fetchone()[0] == store.APPLICATION_ID
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+
+
+def test_load_results_without_a_store_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no results store"):
+        load_results(tmp_path)
