@@ -23,6 +23,7 @@ from pathlib import Path
 SUITES_DIR = Path(__file__).resolve().parent
 DTYPES = ("float32", "float64", "both")
 MAX_ELEMENTS = 2**28  # largest array a user shape may ask for (2 GiB in float64)
+CLOCKS = {"wall": "time.perf_counter", "cpu": "time.thread_time"}
 DEFAULT_FAIL_PCT = 10.0
 TIME_BUDGET = {False: ("0.5", "5"), True: ("0.05", "3")}  # quick -> (max_time s, min_rounds)
 INI = """[pytest]
@@ -89,6 +90,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dtype", choices=DTYPES, default="both", help="default: both")
     parser.add_argument("--threads", type=positive_int, help="pin BLAS threads (threadpoolctl)")
+    parser.add_argument(
+        "--clock",
+        choices=tuple(CLOCKS),
+        default="wall",
+        help="cpu: CPU time of the calling thread, unaffected by other processes' load "
+        "(needs --threads 1); default: wall",
+    )
     parser.add_argument("--suites", nargs="+", metavar="NAME", help=f"subset of: {names}")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression")
     parser.add_argument("--compare", metavar="PATH", help="earlier JSON (or a dir: its newest)")
@@ -115,6 +123,8 @@ def main(args: argparse.Namespace) -> int:
         previous = resolve_compare(args.compare)
         if args.compare_fail is not None and previous is None:
             raise ValueError("--compare-fail needs --compare PATH")
+        if args.clock == "cpu" and args.threads != 1:
+            raise ValueError("--clock cpu needs --threads 1 (other threads' work is not counted)")
     except ValueError as exc:
         print(f"optbench bench: error: {exc}", file=sys.stderr)
         return 2
@@ -174,6 +184,7 @@ def run_pytest(files: list[Path], json_path: Path, args: argparse.Namespace) -> 
         cmd += ["-p", "no:cacheprovider", "-q", *map(str, files)]
         cmd += ["--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-disable-gc"]
         cmd += [f"--benchmark-max-time={max_time}", f"--benchmark-min-rounds={min_rounds}"]
+        cmd.append(f"--benchmark-timer={CLOCKS[args.clock]}")
         cmd.append("--benchmark-quiet")  # its table is replaced by ours, read from the JSON
         cmd += [f"--optbench-dtype={args.dtype}", f"--optbench-shapes={shapes}"]
         if args.threads:

@@ -20,7 +20,8 @@ ratio_to_bound         ``time_min`` / ``time_min`` of the matching ``bound`` ben
 =====================  ==========================================================
 
 ``df.attrs``: ``path`` (the JSON), ``datetime``, ``blas`` (library and version),
-``blas_threads``, ``threads_pinned``. Numbers in the report come from here, never by hand.
+``blas_threads``, ``threads_pinned``, ``timer`` (``perf_counter``, or ``thread_time`` for
+``optbench bench --clock cpu``). Numbers in the report come from here, never by hand.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def load_bench(out_dir: str | Path) -> pd.DataFrame | None:
         blas=", ".join(f"{lib.get('internal_api')} {lib.get('version')}" for lib in libs),
         blas_threads=machine.get("blas_threads"),
         threads_pinned=machine.get("threads_pinned"),
+        timer=data["benchmarks"][0].get("options", {}).get("timer"),
     )
     return df
 
@@ -133,7 +135,7 @@ def format_table(df: pd.DataFrame | None) -> str:
     head = (
         f"BLAS: {df.attrs.get('blas') or 'unknown'}; threads: {df.attrs.get('blas_threads')}"
         f"{' (pinned)' if df.attrs.get('threads_pinned') else ''}; "
-        "times are per call; rates and ratios use the minimum time"
+        f"timer: {df.attrs.get('timer')}; times are per call; rates and ratios use the minimum"
     )
     body = timing_table(df).to_string(index=False, float_format=_fmt, na_rep="")
     return f"{head}\n{body}"

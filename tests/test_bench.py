@@ -31,6 +31,8 @@ from benchmarks.conftest import fill_derived, parse_shapes
         (["--suites", "nope"], "--suites: unknown ['nope']"),
         (["--compare", "/no/such/file.json"], "--compare: /no/such/file.json does not exist"),
         (["--compare-fail", "5"], "--compare-fail needs --compare PATH"),
+        (["--clock", "cpu"], "--clock cpu needs --threads 1"),
+        (["--clock", "gpu"], "invalid choice: 'gpu'"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(argv, message, tmp_path, capsys):

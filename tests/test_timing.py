@@ -13,6 +13,7 @@ from benchmarks.bench_command import report_comparison
 from reports.timing import compare_bench, format_table, load_bench, plot_fraction_of_peak
 
 TINY = ["--quick", "--suites", "dense", "gemm", "--shapes", "8,16,4", "--threads", "1"]
+TINY += ["--clock", "cpu"]
 TINY_K = ["-k", "8x16x4 or float64-1024", "--dtype", "float64"]
 
 
@@ -54,6 +55,7 @@ def test_load_bench_frame(bench_run):
         assert ratio["two_product_bound"] == pytest.approx(1.0)
         assert np.isnan(ratio["dense_forward"])  # the forward pass has no two-product bound
     assert df.attrs["blas_threads"] == 1 and df.attrs["blas"]
+    assert df.attrs["timer"] == "thread_time"
 
 
 def test_load_bench_without_results(tmp_path):
