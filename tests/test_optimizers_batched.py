@@ -88,10 +88,12 @@ def run(name, params, kw, steps=4):
     return params
 
 
-@pytest.fixture(params=[(1 << 16, 1 << 18), (64, 16)], ids=["default-blocks", "tiny-blocks"])
+@pytest.fixture(
+    params=[(1 << 16, 1 << 20), (8, 16), (2, 1)], ids=["default", "tiny-blocks", "row-blocks"]
+)
 def blocks(request, monkeypatch):
     """Default blocking, and tiny blocks split between threads (many blocks, both layouts)."""
-    monkeypatch.setattr(_blocks, "BLOCK_BYTES", request.param[0])
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", request.param[0])
     monkeypatch.setattr(_blocks, "PARALLEL_MIN", request.param[1])
     return request.param
 
@@ -114,7 +116,7 @@ def test_batched_equals_separate_runs_bit_for_bit(name, opts, dtype, blocks):
 def test_blocked_equals_whole_array_for_any_layout(name, opts, monkeypatch):
     """Fortran-order and strided parameters and gradients take the whole-array path; they
     must give the same bits as the blocked, threaded path on C-contiguous arrays."""
-    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 32)
     monkeypatch.setattr(_blocks, "PARALLEL_MIN", 64)
     sweep = batched(strip_dampening(name, opts, SWEEPS[name]))
     base = np.random.default_rng(1).standard_normal((3, 30, 11))
@@ -129,7 +131,7 @@ def test_blocked_equals_whole_array_for_any_layout(name, opts, monkeypatch):
 
 
 def test_threads_do_not_change_results(monkeypatch):
-    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 64)
     monkeypatch.setattr(_blocks, "PARALLEL_MIN", 1)
     base = np.random.default_rng(2).standard_normal(10_000)
     results = []

@@ -1,0 +1,101 @@
+"""Optimizer steps against the memory-bandwidth bound.
+
+An optimizer step is memory-bound: with ``s`` state arrays it must read the parameter, the
+gradient and the state, and write the parameter and the state back,
+
+    bytes(step) = (3 + 2 s) * n * itemsize        (SGD 3, Momentum/Nesterov/AdaGrad/RMSProp 5,
+                                                    Adam 7 arrays of n elements)
+
+so its lower bound is ``bytes(step) / bandwidth``, with the bandwidth measured in the same
+session by ``np.add(a, b, out=c)`` on arrays of the same size and dtype (3 arrays moved;
+``test_bandwidth``, ``role="bandwidth"``). Each step's ``extra_info`` carries ``bytes``,
+``gbps = bytes / t_min``, ``bound_s = bytes / bandwidth``, ``ratio_to_bound = t_min / bound_s``
+and ``fraction_of_peak = bound_s / t_min``. The minimum over rounds is used throughout
+(interference from other processes only adds time).
+
+Run: ``python -m pytest benchmarks/bench_optimizers.py -o python_files='bench_*.py'
+--benchmark-only`` (``-m quick`` for 1e5 and 1e6 parameters only).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from optimizers import REGISTRY
+
+SIZES = (
+    pytest.param(100_000, id="1e5", marks=pytest.mark.quick),
+    pytest.param(1_000_000, id="1e6", marks=pytest.mark.quick),
+    pytest.param(10_000_000, id="1e7"),
+)
+#: Bandwidth (bytes/s) per (n, dtype), from ``test_bandwidth`` or measured on demand.
+_BANDWIDTH: dict[tuple[int, str], float] = {}
+
+
+def arrays(n: int, dtype: str, k: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(n).astype(dtype) for _ in range(k)]
+
+
+def add_bandwidth(a, b, c, repeats: int = 15) -> float:
+    """Bytes per second of ``np.add(a, b, out=c)`` (best of ``repeats``)."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.add(a, b, out=c)
+        best = min(best, time.perf_counter() - start)
+    return 3 * a.nbytes / best
+
+
+def bandwidth(n: int, dtype: str) -> float:
+    """The session's bandwidth for (n, dtype), measured now if ``test_bandwidth`` did not run."""
+    key = (n, dtype)
+    if key not in _BANDWIDTH:
+        _BANDWIDTH[key] = add_bandwidth(*arrays(n, dtype, 3))
+    return _BANDWIDTH[key]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_bandwidth(timed, benchmark, n, bench_dtype):
+    """The reference: ``np.add`` into a preallocated output (3 arrays of n elements)."""
+    a, b, c = arrays(n, bench_dtype, 3)
+    timed(np.add, setup=lambda: (a, b, c))
+    np.testing.assert_array_equal(c, a + b)
+    t = benchmark.stats.stats.min
+    _BANDWIDTH[(n, bench_dtype)] = max(_BANDWIDTH.get((n, bench_dtype), 0.0), 3 * a.nbytes / t)
+    benchmark.extra_info.update(
+        kind="bandwidth", role="bandwidth", n=n, dtype=bench_dtype, bytes=3 * a.nbytes
+    )
+
+
+def step_bytes(opt) -> int:
+    """Bytes a step must move: parameter and state read and written, gradient read."""
+    return sum((3 + 2 * len(st)) * p.nbytes for p, st in zip(opt.params, opt.state, strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("n", SIZES)
+def test_step(timed, benchmark, n, bench_dtype, name):
+    """One steady-state step of ``name`` (torch defaults, lr=1e-4) on n parameters."""
+    w, g = arrays(n, bench_dtype, 2)
+    opt = REGISTRY[name]([w], lr=1e-4)
+    opt.step([g])
+    timed(opt.step, setup=lambda: ([g],))
+    assert np.all(np.isfinite(w))
+    t = benchmark.stats.stats.min
+    moved = step_bytes(opt)
+    bound = moved / bandwidth(n, bench_dtype)
+    benchmark.extra_info.update(
+        kind="optimizer_step",
+        optimizer=name,
+        n=n,
+        dtype=bench_dtype,
+        bytes=moved,
+        gbps=moved / t / 1e9,
+        bound_s=bound,
+        ratio_to_bound=t / bound,
+        fraction_of_peak=bound / t,
+    )
