@@ -129,10 +129,12 @@ class Softmax:
         P = _buffer(self, "_output", inputs.shape, inputs.dtype)
         self.max = _buffer(self, "_max", (*inputs.shape[:-1], 1), inputs.dtype)
         self.sum = _buffer(self, "_sum", (*inputs.shape[:-1], 1), inputs.dtype)
-        np.max(inputs, axis=-1, keepdims=True, out=self.max)
+        row_max(inputs, out=self.max)
         np.subtract(inputs, self.max, out=P)
         np.exp(P, out=P)
-        np.sum(P, axis=-1, keepdims=True, out=self.sum)
+        ones = _buffer(self, "_ones", (inputs.shape[-1], 1), inputs.dtype)
+        ones.fill(1.0)
+        np.matmul(P, ones, out=self.sum)  # row sums; NumPy's axis=-1 sum is slow for few classes
         P /= self.sum
         self.output = P
         return P
@@ -142,6 +144,18 @@ class Softmax:
         s = np.sum(dvalues * P, axis=-1, keepdims=True)
         self.dinputs = P * (dvalues - s)
         return self.dinputs
+
+
+def row_max(Z, out):
+    """out[..., 0] = max_j Z[..., j]; for few columns, one np.maximum per column (a reduction
+    over a short last axis is several times slower in NumPy). Max is exact in any order."""
+    if Z.shape[-1] > 32:
+        return np.max(Z, axis=-1, keepdims=True, out=out)
+    o = out[..., 0]
+    np.copyto(o, Z[..., 0])
+    for j in range(1, Z.shape[-1]):
+        np.maximum(o, Z[..., j], out=o)
+    return out
 
 
 def check_labels(y_true, shape):
@@ -170,7 +184,8 @@ def check_labels(y_true, shape):
 def _pick(P, y):
     """P[..., i, y_i]: (..., m) for sparse labels y of shape (..., m) or (m,)."""
     y = np.broadcast_to(y, P.shape[:-1])
-    return np.take_along_axis(P, y[..., None], axis=-1)[..., 0]
+    flat = np.ascontiguousarray(P).reshape(-1, P.shape[-1])
+    return flat[np.arange(y.size), y.ravel()].reshape(y.shape)
 
 
 class CategoricalCrossEntropy:
@@ -224,11 +239,12 @@ class SoftmaxCrossEntropy:
             p = np.clip(P, self.clip, 1 - self.clip)
             nll = -np.log(_pick(p, self._y) if sparse else np.sum(p * self._y, axis=-1))
         else:
-            log_sum = np.log(self.activation.sum[..., 0])
-            shifted = logits - self.activation.max
+            log_sum, top = np.log(self.activation.sum[..., 0]), self.activation.max[..., 0]
             if sparse:
-                nll = log_sum - _pick(shifted, self._y)
+                nll = top - _pick(logits, self._y)  # max_j Z_ij - Z_iy >= 0, then + log sum
+                nll += log_sum
             else:
+                shifted = logits - self.activation.max
                 nll = log_sum * self._y.sum(axis=-1) - np.sum(self._y * shifted, axis=-1)
         return np.mean(nll, axis=-1)
 

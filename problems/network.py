@@ -1,6 +1,6 @@
 """The MLP problem: the seed's softmax network, trained by minibatches, R runs at once.
 
-Network: Dense -> ReLU -> ... -> Dense -> softmax cross-entropy, widths
+The network: Dense -> ReLU -> ... -> Dense -> softmax cross-entropy, widths
 ``[n_features, *hidden, n_classes]``. ``params = [W_1, b_1, ..., W_L, b_L]`` with
 ``W_l: (R, n_{l-1}, n_l)`` and ``b_l: (R, 1, n_l)``.
 
@@ -70,7 +70,7 @@ class MLP(Problem):
         self.batch_size = batch_size
         self.stochastic = batch_size is not None
         self.steps_per_epoch = len(Xtr) // batch_size if self.stochastic else 1
-        self._train_net, self._eval_net = _Net(len(hidden) + 1), _Net(len(hidden) + 1)
+        self._train_net, self._eval_net = Network(len(hidden) + 1), Network(len(hidden) + 1)
 
     def _label_args(self):
         c = self._config
@@ -144,8 +144,12 @@ class MLP(Problem):
         return out
 
 
-class _Net:
-    """Dense/ReLU stack + SoftmaxCrossEntropy, weights referenced from a params list."""
+class Network:
+    """Dense -> ReLU -> ... -> Dense -> SoftmaxCrossEntropy over weights referenced (not copied)
+    from a params list [W_1, b_1, ...]; activations and gradients live in reused buffers.
+
+    net.set(params); loss = net.forward(X, y); net.backward(); grads = net.grads()
+    """
 
     def __init__(self, n_dense):
         self.dense = [None] * n_dense

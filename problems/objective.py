@@ -111,6 +111,8 @@ class Rosenbrock(Objective):
         return np.resize([-1.2, 1.0], self.dim)
 
     def _value_and_grad(self, X, L, G):
+        if X.shape[1] == 2:
+            return self._value_and_grad_2d(X, L, G)
         R, n = X.shape[0], X.shape[1] - 1
         xi, xn, gi = X[:, :n], X[:, 1:], G[:, :n]
         t = self.scratch("t", (R, n), X)
@@ -122,18 +124,30 @@ class Rosenbrock(Objective):
         gi *= 200.0
         gi += u
         gi *= -2.0  # -400 x_i t_i - 2 u_i
-        if n == 1:
-            np.multiply(t[:, 0], 200.0, out=G[:, 1])
-        else:
-            G[:, n] = 0.0
-            s = self.scratch("s", (R, n), X)
-            np.multiply(t, 200.0, out=s)
-            G[:, 1:] += s  # + 200 t_{i-1}
+        G[:, n] = 0.0
+        s = self.scratch("s", (R, n), X)
+        np.multiply(t, 200.0, out=s)
+        G[:, 1:] += s  # + 200 t_{i-1}
         np.multiply(u, u, out=u)
         np.multiply(t, t, out=t)
         t *= 100.0
         t += u  # the terms of the sum
-        if n == 1:
-            np.copyto(L, t[:, 0])
-        else:
-            rowsum(t, L)
+        rowsum(t, L)
+
+    def _value_and_grad_2d(self, X, L, G):
+        """The hot 2-D case in 11 array passes: with t = y - x^2 and w = x - 1,
+        g_y = 200 t, g_x = 2 (w - x g_y), f = t g_y / 2 + w^2."""
+        x, y, gx, gy = X[:, 0], X[:, 1], G[:, 0], G[:, 1]
+        t = self.scratch("t", x.shape, X)
+        w = self.scratch("u", x.shape, X)
+        np.multiply(x, x, out=t)
+        np.subtract(y, t, out=t)
+        np.multiply(t, 200.0, out=gy)
+        np.subtract(x, 1.0, out=w)
+        np.multiply(x, gy, out=gx)
+        np.subtract(w, gx, out=gx)
+        gx *= 2.0
+        np.multiply(t, gy, out=L)
+        L *= 0.5
+        w *= w
+        L += w
