@@ -29,8 +29,8 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
     """Write ``fig`` as ``<directory>/<name>.png`` (150 dpi) and ``.svg``; close it."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{name}.png", directory / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1])
     plt.close(fig)
     return paths
 
@@ -148,35 +148,10 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     problems = list(dict.fromkeys(settings["problem"]))
     fig, axes = _grid(len(problems))
     for ax, problem in zip(axes, problems, strict=False):
-        top = ax.get_xaxis_transform()
-        for method in methods:
+        for i, method in enumerate(methods):
             rows = best[(best["problem"] == problem) & (best["method"] == method)]
-            rows = rows.sort_values("lr")
-            ok = np.isfinite(rows["median"])
-            y = rows["median"].clip(lower=FLOOR)
-            ax.plot(rows["lr"][ok], y[ok], color=colors[method], lw=1.5)
-            some = ok & (rows["diverged"] > 0)
-            ax.scatter(rows["lr"][ok & ~some], y[ok & ~some], color=colors[method], s=22, zorder=3)
-            ax.scatter(
-                rows["lr"][some],
-                y[some],
-                facecolor="white",
-                edgecolor=colors[method],
-                s=28,
-                lw=1.5,
-                zorder=3,
-            )
-            ax.scatter(
-                rows["lr"][~ok],
-                np.full((~ok).sum(), 0.95),
-                transform=top,
-                marker="x",
-                color=colors[method],
-                s=45,
-                lw=2,
-                zorder=4,
-                clip_on=False,
-            )
+            strip_y = 0.895 + 0.095 * (i + 0.5) / len(methods)  # one row per method
+            _draw_sensitivity(ax, rows.sort_values("lr"), colors[method], strip_y)
         ax.set(xscale="log", yscale="log", xlabel="learning rate lr", title=tex_safe(problem))
         ax.set_ylabel("final " + objective_label(kinds[problem]))
         ax.grid(True, alpha=0.3)
@@ -196,15 +171,48 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     return fig
 
 
+def _draw_sensitivity(ax, rows: pd.DataFrame, color, strip_y: float) -> None:
+    """One method's median-vs-lr line: filled / hollow markers for no / some diverged seeds,
+    and an ``x`` at height ``strip_y`` (axes fraction) for each lr whose median diverged."""
+    ok = np.isfinite(rows["median"]).to_numpy()
+    some = ok & (rows["diverged"] > 0).to_numpy()
+    lr, y = rows["lr"].to_numpy(float), rows["median"].clip(lower=FLOOR).to_numpy(float)
+    ax.plot(lr[ok], y[ok], color=color, lw=1.5)
+    ax.scatter(lr[ok & ~some], y[ok & ~some], color=color, s=22, zorder=3)
+    ax.scatter(lr[some], y[some], facecolor="white", edgecolor=color, s=28, lw=1.5, zorder=3)
+    ax.scatter(
+        lr[~ok],
+        np.full((~ok).sum(), strip_y),
+        transform=ax.get_xaxis_transform(),
+        marker="x",
+        color=color,
+        s=36,
+        lw=1.8,
+        zorder=4,
+        clip_on=False,
+    )
+
+
 def _diverged_strip(ax, medians: pd.Series) -> None:
-    """Leave the top 12% of a log y-axis to the diverged markers, above a dashed line."""
+    """Leave the top 11% of a log y-axis to the diverged markers, above a dashed line."""
     finite = medians[np.isfinite(medians)].clip(lower=FLOOR)
     if finite.empty:
-        return
+        ax.set_ylim(FLOOR, 1.0)
+        finite = pd.Series([FLOOR, 1.0])
     lo, hi = np.log10(finite.min()) - 0.3, np.log10(finite.max()) + 0.3
-    ax.set_ylim(10**lo, 10 ** (hi + 0.14 * (hi - lo) / 0.86))
+    ax.set_ylim(10**lo, 10 ** (hi + 0.11 * (hi - lo) / 0.89))
     ax.axhline(10**hi, color="0.5", lw=0.8, ls="--")
-    ax.text(0.01, 0.97, "diverged", transform=ax.transAxes, va="center", fontsize=8, color="0.3")
+    ax.text(
+        1.01,
+        0.945,
+        "diverged",
+        rotation=90,
+        transform=ax.transAxes,
+        ha="left",
+        va="center",
+        fontsize=7,
+        color="0.3",
+    )
 
 
 def _ecdf(ax, steps: np.ndarray, budget: float, color) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from reports.style import FLOOR, method_order
+from reports.tables import quantile
 
 
 def objective_matrices(at_tuned: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -92,9 +93,10 @@ def scores(medians: pd.DataFrame, f0: pd.Series) -> pd.DataFrame:
 
 
 def median_table(matrices: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """``problem x method`` medians over seeds."""
+    """``problem x method`` medians over seeds (missing seeds ignored, ``+inf`` kept)."""
     rows = {
-        p: pd.Series(np.median(m.to_numpy(), axis=1), index=m.index) for p, m in matrices.items()
+        p: pd.Series(_nanmedian(m.to_numpy(float), axis=1), index=m.index)
+        for p, m in matrices.items()
     }
     table = pd.DataFrame(rows).T
     return table[method_order(table.columns)]
@@ -169,7 +171,8 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
     rng = np.random.default_rng(seed)
     rows = []
     for problem, matrix in matrices.items():
-        order = matrix.assign(_m=np.median(matrix.to_numpy(), axis=1)).sort_values("_m")
+        order = matrix.assign(_m=_nanmedian(matrix.to_numpy(float), axis=1))
+        order = order.sort_values("_m", kind="stable")
         if len(order) < 2:
             continue
         (winner, a), (runner, b) = list(order.drop(columns="_m").iterrows())[:2]
@@ -187,8 +190,8 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
                 "winner_median": order["_m"].iloc[0],
                 "runner_up_median": order["_m"].iloc[1],
                 "factor": order["_m"].iloc[1] / order["_m"].iloc[0],
-                "factor_lo": np.nanpercentile(ratio, 2.5),
-                "factor_hi": np.nanpercentile(ratio, 97.5),
+                "factor_lo": quantile(ratio, 0.025),
+                "factor_hi": quantile(ratio, 0.975),
                 "better": better,
                 "paired": int(a.size),
                 "p": sign_test(better, worse),

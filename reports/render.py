@@ -27,7 +27,7 @@ body { margin: 0 auto; max-width: 1180px; padding: 1rem 1.25rem 3rem; color: var
 h1 { font-size: 1.6rem; margin: 0.5rem 0 0.25rem; }
 h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 1px solid var(--line); }
 h3 { font-size: 1.05rem; margin-top: 1.4rem; }
-p, li { max-width: 75ch; }
+p, li { max-width: 75ch; overflow-wrap: anywhere; }
 nav ol { columns: 2; padding-left: 1.2rem; }
 .meta { color: var(--muted); font-size: 0.9rem; }
 .partial { background: var(--warn); border-left: 4px solid #c79200; padding: 0.6rem 0.9rem; }

@@ -83,7 +83,8 @@ def problems_section(a: Analysis) -> Section:
             "(batched runs share the cost).",
         ],
     )
-    for i, (problem, rows) in enumerate(a.summary.groupby("problem", sort=False)):
+    for i, problem in enumerate(pd.unique(a.runs["problem"])):
+        rows = a.summary[a.summary["problem"] == problem]
         section.tables.append(Table(f"problem_{i + 1:02d}", str(problem), problem_display(rows)))
     return section
 

@@ -110,7 +110,8 @@ def _overall_sentence(ranking: pd.DataFrame) -> str:
     text = (
         f"Overall, {top['method']} ranks first with a mean normalized score of "
         f"{fmt_fixed_ci(top['mean_score'], top['score_lo'], top['score_hi'])} (1 = best on "
-        f"every problem) and a mean rank of {top['mean_rank']:.2f}; it is the best in "
+        f"every problem) and a mean rank of {top['mean_rank']:.2f}, winning on "
+        f"{int(top['wins'])} of {int(top['problems'])} problems; it is the best in "
         f"{fmt_pct(top['p_best'])} of the paired bootstrap resamples over seeds."
     )
     if len(ranking) > 1:

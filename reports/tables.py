@@ -139,7 +139,9 @@ def summary_table(runs: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd
 def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """``success@t`` and ``steps@t`` per (problem, method) for each target ``t``, from the
     ``targets`` rows of the runs in ``at_tuned`` (which carries ``method``)."""
-    hits = targets.merge(at_tuned[["run_id", "method"]], on="run_id", how="inner")
+    hits = targets[["run_id", "target", "step"]].merge(
+        at_tuned[["run_id", *GROUP]], on="run_id", how="inner"
+    )
     if hits.empty:
         return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=GROUP))
     hits = hits.assign(reached=hits["step"].notna())

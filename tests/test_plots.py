@@ -1,0 +1,173 @@
+"""Figures: what each plot function draws, from small frames (no files read)."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from test_report_synthetic import synthetic_frames
+
+from reports import landscape, plots
+from reports.ranking import median_table, objective_matrices, scores
+from reports.style import FLOOR, objective_kinds, palette
+from reports.tables import setting_table, tune, tuned_runs
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return synthetic_frames()
+
+
+@pytest.fixture(scope="module")
+def at_tuned(frames):
+    return tuned_runs(frames["runs"], tune(frames["runs"]))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def with_method(frame, at_tuned):
+    return frame.merge(at_tuned[["run_id", "method"]], on="run_id")
+
+
+def test_band_counts_a_diverged_run_as_inf_after_its_last_record():
+    curves = pd.DataFrame({
+        "problem": "p", "method": "sgd",
+        "run_id": ["a"] * 4 + ["b"] * 2 + ["c"] * 4,
+        "status": ["finished"] * 4 + ["diverged"] * 2 + ["finished"] * 4,
+        "step": [0, 1, 2, 3, 0, 1, 0, 1, 2, 3],
+        "value": [4.0, 3.0, 2.0, 1.0, 4.0, 8.0, 4.0, 2.0, 1.0, 0.5],
+    })  # fmt: skip
+    stats = plots.band(curves, "value").set_index("step")
+    assert stats.loc[1, "median"] == 3.0  # [3, 8, 2]
+    assert stats.loc[2, "median"] == 2.0  # [2, inf, 1]
+    assert stats.loc[3, "q75"] == np.inf  # [1, inf, 0.5]: h = 1.5 between 1 and inf
+    assert stats.loc[3, "q25"] == pytest.approx(0.75)
+
+
+def test_convergence_one_panel_per_problem_in_fixed_colors(frames, at_tuned):
+    curves = with_method(frames["curves"], at_tuned)
+    fig = plots.plot_convergence(curves, objective_kinds(frames["runs"]))
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    assert all(ax.get_yscale() == "log" for ax in axes)
+    colors = palette(curves["method"])
+    drawn = {to_hex(line.get_color()) for line in axes[0].get_lines()}
+    assert drawn == {to_hex(c) for c in colors.values()}
+    assert "suboptimality" in axes[0].get_ylabel() and axes[0].get_xlabel() == "step"
+    assert "training loss" in axes[2].get_ylabel()  # the MLP has no f_star
+
+
+def test_lr_sensitivity_marks_diverged_settings_instead_of_dropping_them(frames):
+    settings = setting_table(frames["runs"])
+    fig = plots.plot_lr_sensitivity(settings, objective_kinds(frames["runs"]))
+    ax = fig.axes[0]
+    crosses = [c for c in ax.collections if c.get_offsets().shape[0] and
+               c.get_paths()[0].vertices.shape[0] == 4 and c.get_linewidths()[0] > 1.5]  # fmt: skip
+    xs = np.concatenate([c.get_offsets()[:, 0] for c in crosses]) if crosses else []
+    assert list(xs) == [1.0]  # sgd at lr = 1 diverged on every seed, and is shown
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+def test_ecdf_ends_below_one_when_a_target_is_missed(frames, at_tuned):
+    targets = with_method(frames["targets"], at_tuned)
+    fig = plots.plot_ecdf(targets, budget=60)
+    pooled = fig.axes[0]
+    finals = {to_hex(line.get_color()): line.get_ydata()[-1] for line in pooled.get_lines()}
+    colors = palette(targets["method"])
+    assert finals[to_hex(colors["momentum"])] == pytest.approx(1.0)
+    assert finals[to_hex(colors["sgd"])] == pytest.approx(2 / 3)  # never reaches 1e-6
+    assert "1e-06" in fig.get_suptitle() and "1e-01" in fig.get_suptitle()
+
+
+def test_trajectories_draw_one_seed_from_one_start_over_the_computed_landscape(frames, at_tuned):
+    calls = []
+
+    def landscape_fn(name, config):
+        calls.append((name, json.loads(config)))
+        return (lambda x: (x**2).sum(axis=1)), np.array([1.0, 1.0])
+
+    paths = with_method(frames["paths"], at_tuned)
+    fig = landscape.plot_trajectories(paths, frames["runs"], "RULE-TEXT", landscape_fn)
+    assert {name for name, _ in calls} == {"quadratic", "rosenbrock"}
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert len(lines) == 3  # sgd, momentum, adam
+    starts = np.array([(line.get_xdata()[0], line.get_ydata()[0]) for line in lines])
+    np.testing.assert_allclose(starts, [[-1.2, 1.0]] * 3)
+    assert "RULE-TEXT" in fig.get_suptitle()
+
+
+def test_linear_rate_recovers_a_known_contraction():
+    steps = np.unique(np.geomspace(1, 400, 40).astype(int))
+    steps = np.r_[0, steps]
+    rho = 0.97
+    # f - f* = C rho^(2t) plus a fast transient that the late-half fit ignores
+    subopt = 2.0 * rho ** (2 * steps) + 3.0 * 0.5**steps
+    assert landscape.linear_rate(steps, subopt) == pytest.approx(rho, rel=1e-6)
+
+
+def test_condition_table_keeps_only_noise_free_quadratics(frames, at_tuned):
+    runs = frames["runs"].copy()
+    curves = with_method(frames["curves"], at_tuned)
+    table = landscape.condition_table(curves, runs)
+    assert set(table["problem"]) == {"quadratic(dim=2, kappa=1e1)"}
+    assert (table["kappa"] == 10.0).all()
+    noisy = runs.assign(problem_config=runs["problem_config"].str.replace("}", ', "noise": 0.1}'))
+    assert landscape.condition_table(curves, noisy).empty
+
+
+def test_condition_plot_draws_theory_and_measurements():
+    table = pd.DataFrame({"problem": ["a", "b"], "method": "sgd", "kappa": [10.0, 100.0],
+                          "rho": [9 / 11, 99 / 101]})  # fmt: skip
+    fig = landscape.plot_condition(table)
+    ax = fig.axes[0]
+    measured = next(line for line in ax.get_lines() if line.get_marker() == "o")
+    np.testing.assert_allclose(measured.get_ydata(), [2 / 11, 2 / 101])
+    assert ax.get_xscale() == "log"
+
+
+def test_mlp_figure_has_loss_and_accuracy_panels(frames, at_tuned):
+    curves = with_method(frames["curves"], at_tuned)
+    mlp = curves[curves["problem_name"] == "mlp"]
+    fig = plots.plot_mlp(mlp)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["training loss", "test loss", "training accuracy", "test accuracy"]
+    assert fig.axes[0].get_yscale() == "log" and fig.axes[2].get_yscale() == "linear"
+
+
+def test_heatmap_annotates_every_cell_and_the_mean(frames, at_tuned):
+    from reports.ranking import initial_objective
+
+    matrices = objective_matrices(at_tuned)
+    score = scores(median_table(matrices), initial_objective(frames["curves"], at_tuned))
+    fig = plots.plot_score_heatmap(score)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 3 * (3 + 1)  # methods x (problems + mean)
+
+
+def test_config_text_with_dollar_signs_does_not_break_rendering(tmp_path):
+    curves = pd.DataFrame({"problem": "$x^$", "method": "a$b", "run_id": "r", "status":
+                           "finished", "step": [0, 1], "subopt": [1.0, 0.5],
+                           "loss": [1.0, 0.5]})  # fmt: skip
+    fig = plots.plot_convergence(curves, pd.Series({"$x^$": "suboptimality"}))
+    paths = plots.save_figure(fig, tmp_path, "dollar")
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_save_figure_writes_png_and_svg(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [FLOOR, 1.0])
+    png, svg = plots.save_figure(fig, tmp_path / "figs", "x")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert svg.read_text().lstrip().startswith("<?xml")

@@ -1,0 +1,164 @@
+"""The whole report: from a small real matrix run, and from synthetic frames (partial store,
+crafted labels, empty store). Checks every section, figure and table is there and non-empty,
+and that nothing from a config reaches the page unescaped."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_report_synthetic import synthetic_frames
+
+from reports.build import write_report
+
+CRAFTED = "<script>alert(1)</script>"
+SMALL_MATRIX = f"""# {CRAFTED} in a comment of the matrix must be shown, escaped
+seeds = [0, 1, 2]
+budget = {{ steps = 120 }}
+targets = [1e-1, 1e-3, 1e-6]
+recording = {{ points = 20, spacing = "log", path_points = 50 }}
+
+[[optimizers]]
+name = "sgd"
+lr = [1e-2, 0.1, 1.0, 3.0]
+
+[[optimizers]]
+name = "momentum"
+lr = [1e-3, 1e-2, 0.1]
+
+[[optimizers]]
+name = "adam"
+lr = [1e-2, 0.1]
+
+[[problems]]
+name = "rosenbrock"
+dim = 2
+
+[[problems]]
+name = "quadratic"
+dim = 2
+condition_number = 10.0
+
+[[problems]]
+name = "quadratic"
+dim = 5
+condition_number = 100.0
+
+[[problems]]
+name = "mlp"
+hidden = [8]
+budget = {{ epochs = 1 }}
+"""
+SECTIONS = ("summary", "method", "ranking", "problems", "curves", "geometry", "mlp", "matrix",
+            "metadata")  # fmt: skip
+FIGURES = ("score_heatmap", "convergence", "lr_sensitivity", "ecdf", "trajectories",
+           "condition", "mlp")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory):
+    from benchmarks.cli import main
+    from reports import build_report
+
+    out = tmp_path_factory.mktemp("real")
+    config = out / "small.toml"
+    config.write_text(SMALL_MATRIX)
+    assert main(["run", "--config", str(config), "--out", str(out), "--quiet", "--no-report"]) == 0
+    return build_report(out)
+
+
+def section_text(html: str, anchor: str) -> str:
+    match = re.search(rf'<section id="{anchor}"[^>]*>(.*?)</section>', html, re.S)
+    assert match, f"section {anchor} missing"
+    return match.group(1)
+
+
+def test_real_report_has_every_section_and_figure(real_report):
+    out = real_report.parent
+    html = real_report.read_text()
+    for anchor in SECTIONS:
+        assert len(section_text(html, anchor)) > 200, anchor
+    for name in FIGURES:
+        for ext in ("png", "svg"):
+            assert (out / "figures" / f"{name}.{ext}").stat().st_size > 5_000, (name, ext)
+        assert f'id="fig-{name}"' in html
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == len(FIGURES)
+    for data in images:
+        png = base64.b64decode(data)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_real_report_summary_names_winners_with_confidence(real_report):
+    summary = section_text(real_report.read_text(), "summary")
+    for problem in ("rosenbrock(dim=2)", "mlp("):
+        assert problem in summary
+    assert "bootstrap" in summary and "sign test p" in summary
+    assert "diverged" in summary
+
+
+def test_real_report_tables_are_written_and_match_the_store(real_report):
+    from reports import load_results
+
+    out = real_report.parent
+    runs = load_results(out)
+    summary = pd.read_csv(out / "tables" / "summary.csv")
+    assert len(summary) == runs.groupby(["problem", "optimizer"]).ngroups
+    diverged = runs.assign(d=runs["status"] == "diverged").groupby(["problem", "optimizer"])["d"]
+    rate = summary.set_index(["problem", "method"])["diverged_grid"]
+    np.testing.assert_allclose(rate.sort_index().to_numpy(), diverged.mean().sort_index())
+    for name in ("ranking", "winners", "settings", "scores", "condition"):
+        assert len(pd.read_csv(out / "tables" / f"{name}.csv")) > 0, name
+    md = (out / "report.md").read_text()
+    for title in re.findall(r"<h3>([^<]+)</h3><div class=\"table-wrap\">", real_report.read_text()):
+        assert f"### {title}" in md.replace("\\", "")
+    for link in re.findall(r"\]\((figures/[^)]+)\)", md):
+        assert (out / link).is_file(), link
+
+
+def test_real_report_shows_the_matrix_escaped_and_loads_nothing(real_report):
+    html = real_report.read_text()
+    matrix = section_text(html, "matrix")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in matrix
+    assert "name = &quot;rosenbrock&quot;" in matrix
+    assert "<script" not in html.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "numpy_version" in section_text(html, "metadata")
+
+
+@pytest.fixture(scope="module")
+def crafted_report(tmp_path_factory):
+    def flat_landscape(name, config):
+        return (lambda x: (x**2).sum(axis=1)), np.array([1.0, 1.0])
+
+    frames = synthetic_frames(partial=True, label_suffix=CRAFTED)
+    out = tmp_path_factory.mktemp("crafted")
+    return write_report(frames, out, landscape=flat_landscape, n_boot=200)
+
+
+def test_crafted_labels_are_escaped_everywhere(crafted_report):
+    html = crafted_report.read_text()
+    assert CRAFTED not in html and "<script" not in html.lower()
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") > 5
+    md = (crafted_report.parent / "report.md").read_text()
+    prose = re.sub(r"```.*?```", "", md, flags=re.S)  # fenced code shows text verbatim
+    assert CRAFTED not in prose and "&lt;script&gt;" in prose
+
+
+def test_partial_store_is_reported_as_partial(crafted_report):
+    html = crafted_report.read_text()
+    assert "PARTIAL RESULTS" in section_text(html, "summary")
+    assert 'class="partial"' in html
+    assert "PARTIAL RESULTS" in (crafted_report.parent / "report.md").read_text()
+
+
+def test_empty_store_still_gives_a_report(tmp_path):
+    frames = synthetic_frames(partial=True)
+    frames["runs"] = frames["runs"].iloc[0:0]
+    path = write_report(frames, tmp_path)
+    html = path.read_text()
+    assert "no runs yet" in section_text(html, "summary")
+    assert "<pre>" in section_text(html, "matrix")
