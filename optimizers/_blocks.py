@@ -17,20 +17,24 @@ NumPy releases the GIL inside ufunc loops, so large parameters are split between
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-#: Elements per block (256 KiB of float32, 512 KiB of float64 per array). Smaller blocks fit
-#: L2 but pay NumPy's ~1 us per call more often; this size was the fastest for Adam and
-#: Momentum at 1e6-1e7 parameters on the 2-core development machine (blocks stay in L3).
-BLOCK_ELEMENTS = 1 << 16
+#: Elements per block (512 KiB of float32, 1 MiB of float64 per array). A step is a dozen
+#: ufunc calls per block, each costing ~1 us of NumPy overhead: blocks that fit L2 (1 MiB per
+#: core here) pay that overhead too often, and blocks of 2^17 to 2^18 elements, served from L3,
+#: used the least CPU time for Adam and Momentum at 1e7 parameters on the 2-core development
+#: machine (AMD EPYC, 32 MiB L3).
+BLOCK_ELEMENTS = 1 << 17
 #: Parameters with fewer elements than this are updated in the calling thread only.
-PARALLEL_MIN = 1 << 20
+PARALLEL_MIN = 1 << 19
 
 _threads = min(2, os.cpu_count() or 1)
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def set_num_threads(n: int) -> None:
@@ -90,11 +94,20 @@ def run_split(task, items: list, size: int) -> None:
     if workers == 1:
         task(items, 0)
         return
-    global _pool
-    if _pool is None or _pool._max_workers < workers - 1:
-        _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="optbench")
+    pool = _worker_pool(workers - 1)
     bounds = np.linspace(0, len(items), workers + 1).astype(int)
-    futures = [_pool.submit(task, items[bounds[w] : bounds[w + 1]], w) for w in range(1, workers)]
-    task(items[bounds[0] : bounds[1]], 0)
-    for f in futures:
-        f.result()
+    futures = [pool.submit(task, items[bounds[w] : bounds[w + 1]], w) for w in range(1, workers)]
+    try:
+        task(items[bounds[0] : bounds[1]], 0)
+    finally:  # never return while a worker still writes
+        for f in futures:
+            f.result()
+
+
+def _worker_pool(n: int) -> ThreadPoolExecutor:
+    """The shared pool, with at least ``n`` workers (created once, grown on demand)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < n:
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="optbench")
+        return _pool

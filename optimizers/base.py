@@ -139,8 +139,13 @@ class Optimizer:
         views = self._scratch.get(key)
         if views is None:
             flat_key = (worker, dtype)
-            if flat_key not in self._scratch:
-                n = _blocks.chunk_elements(dtype)
+            if flat_key not in self._scratch:  # as large as the largest block of this dtype
+                n = max(
+                    int(np.prod(b.shape))
+                    for p, layout in zip(self.params, self._layout, strict=True)
+                    if layout is not None and p.dtype == dtype
+                    for b, _, _ in layout
+                )
                 self._scratch[flat_key] = [np.empty(n, dtype) for _ in range(self.N_SCRATCH)]
             n = int(np.prod(shape))
             views = [a[:n].reshape(shape) for a in self._scratch[flat_key]]
@@ -176,7 +181,8 @@ class Optimizer:
     def load_state_dict(self, d: dict) -> None:
         """Copy the step count and state arrays of ``d`` into this optimizer's buffers.
 
-        Hyperparameters stay those given at construction (so a schedule may change them).
+        Hyperparameters are not loaded: they stay those given at construction (``d`` carries
+        them under ``"hparams"`` and ``"options"`` for the record).
         Raises ``ValueError`` if the state does not fit, before changing anything.
         """
         if not isinstance(d, dict) or "step" not in d or "state" not in d:

@@ -218,3 +218,12 @@ def test_steady_state_step_allocates_nothing_of_the_parameter_size(name):
     finally:
         tracemalloc.stop()
     assert peak < w.nbytes / 20, f"a step allocated {peak} bytes for a {w.nbytes}-byte parameter"
+
+
+@pytest.mark.parametrize("module", ["sgd", "adagrad", "rmsprop", "adam"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"optimizers.{module}"))
+    assert result.attempted > 0 and result.failed == 0
