@@ -43,7 +43,7 @@ def hyperparameter(
         arr = np.asarray(value)
         if arr.dtype.kind not in "iuf" or arr.dtype.kind == "b":
             raise TypeError(f"{name} must hold real numbers in {allowed}, got dtype {arr.dtype}")
-        if arr.ndim != 1 or arr.shape[0] == 0:
+        if arr.ndim > 1 or arr.size == 0:
             raise ValueError(f"{name} must be a scalar or an (R,) array, got shape {arr.shape}")
         arr = arr.astype(np.float64)
     else:

@@ -47,6 +47,7 @@ def test_registry_names_and_torch_defaults():
     assert AdaGrad([np.zeros(2)]).hparams["initial_accumulator_value"] == 0.0
     assert AdaGrad([np.zeros(2)], convention="optax").hparams["initial_accumulator_value"] == 0.1
     assert "Adam([(3, 4)], lr=0.01" in repr(make("adam")[1])
+    assert SGD([np.zeros(2)], lr=np.array(0.5), momentum=np.float32(0.5)).hparams["lr"] == 0.5
 
 
 BAD_CONSTRUCTION = [
@@ -55,6 +56,7 @@ BAD_CONSTRUCTION = [
     (SGD, dict(lr="0.1"), TypeError, "lr"),
     (SGD, dict(lr=True), TypeError, "lr"),
     (SGD, dict(lr=np.ones((2, 2))), ValueError, "lr"),
+    (SGD, dict(lr=np.array([])), ValueError, "lr"),
     (Adam, dict(betas=(1.0, 0.999)), ValueError, "betas[0]"),
     (Adam, dict(betas=(0.9, -0.1)), ValueError, "betas[1]"),
     (Adam, dict(betas=0.9), TypeError, "betas"),

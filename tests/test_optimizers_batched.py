@@ -147,6 +147,24 @@ def test_threads_do_not_change_results(monkeypatch):
         optimizers.set_num_threads(0)
 
 
+@pytest.mark.parametrize(("name", "opts"), CASES)
+def test_a_diverged_run_does_not_touch_the_others(name, opts):
+    """A non-finite gradient in run 1 leaves runs 0 and 2 as they would be alone."""
+    sweep = strip_dampening(name, opts, SWEEPS[name])
+    init = np.random.default_rng(3).standard_normal((3, 50))
+    w = init.copy()
+    opt = REGISTRY[name]([w], **{**opts, **batched(sweep)})
+    with np.errstate(invalid="ignore", over="ignore"):  # run 1 is meant to blow up
+        for t in range(3):
+            g = grad_of(w, t)
+            g[1, ::2] = np.nan if t == 1 else np.inf
+            opt.step([g])
+    for r in (0, 2):
+        alone = run(name, [init[r].copy()], {**opts, **one_run(sweep, r)}, steps=3)[0]
+        np.testing.assert_array_equal(w[r], alone)
+    assert not np.all(np.isfinite(w[1]))
+
+
 # -- property tests -----------------------------------------------------------------------
 
 RANGES = {  # (name, hyperparameter) -> strategy of valid values

@@ -154,6 +154,7 @@ HAND = [
     ),
     ("nesterov", "torch", dict(lr=0.5, momentum=0.5), 1.0, grad_w, [0.25, -0.0625, -0.109375]),
     ("nesterov", "seed", dict(lr=0.5, momentum=0.5), 1.0, grad_w, [0.625, 0.328125, 0.134765625]),
+    ("nesterov", "optax", dict(lr=0.5, momentum=0.5), 1.0, grad_w, [0.25, -0.0625, -0.109375]),
     ("nesterov", "seed_code", dict(lr=0.5, momentum=0.5), 1.0, grad_w, [0.25, -0.0625, -0.109375]),
     ("sgd", "torch", dict(lr=0.5, weight_decay=1.0), 1.0, fixed(1.0, 1.0), [0.0, -0.5]),
     (
