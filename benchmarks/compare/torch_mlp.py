@@ -1,0 +1,167 @@
+"""One MLP training step: optbench (problems.mlp + optimizers.Momentum) vs torch's CPU autograd.
+
+Run from the repository root in an environment with torch (never imported elsewhere):
+
+    /work/torchenv/bin/python benchmarks/compare/torch_mlp.py [--samples 15] [--threads 2]
+
+The step is forward, backward and a Momentum update (lr 0.01, momentum 0.9, torch's
+convention in both) of the softmax MLP ``--widths`` (default 784-256-10) at ``--batch`` 128 on
+random data, from the same weights. Candidates, timed interleaved with a 0.15 s pause before
+every sample (a sample is the mean of a ~20 ms block of steps):
+
+- ``optbench``: ``benchmarks.bench_mlp.TrainStep`` (preallocated activations and gradients);
+- ``seed``: the seed document's code style (``np.dot`` and fresh arrays in every layer);
+- ``torch``: ``nn.Sequential(Linear, ReLU, Linear)``, ``F.cross_entropy``, ``optim.SGD``.
+
+Before timing, the three take 5 steps from the same start and must agree on the losses
+(rtol 1e-10 in float64, 1e-4 in float32). The table gives, per candidate, the minimum over
+samples (other processes only ever add time, so on a shared machine the minimum is the stable
+statistic) and the median; the ratios are of minima.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+BLOCK_SECONDS = 0.02
+PAUSE_SECONDS = 0.15
+
+
+def sample(fn, calls: int) -> float:
+    time.sleep(PAUSE_SECONDS)
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def calls_per_block(fn) -> int:
+    fn()
+    start = time.perf_counter()
+    fn()
+    return max(1, round(BLOCK_SECONDS / max(time.perf_counter() - start, 1e-7)))
+
+
+def torch_step(torch, ref):
+    """A closure doing one torch training step from ``ref``'s weights and data."""
+    layers = []
+    for W, b in zip(ref.params[::2], ref.params[1::2], strict=True):
+        lin = torch.nn.Linear(*W.shape, dtype=getattr(torch, ref.dtype))
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W.T.copy()))
+            lin.bias.copy_(torch.from_numpy(b[0].copy()))
+        layers += [lin, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    X, y = torch.from_numpy(ref.X.copy()), torch.from_numpy(ref.y.copy())
+
+    def step():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def seed_step(ref):
+    """The seed's code style: np.dot, new arrays per call, torch-convention momentum."""
+    import numpy as np
+
+    params = [p.copy() for p in ref.params]
+    moms = [np.zeros_like(p) for p in params]
+    X, y = ref.X, ref.y
+
+    def step():
+        acts, a = [X], X
+        for i in range(0, len(params), 2):
+            a = np.dot(a, params[i]) + params[i + 1]
+            if i + 2 < len(params):
+                a = np.maximum(0, a)
+            acts.append(a)
+        exp = np.exp(a - np.max(a, axis=1, keepdims=True))
+        probs = exp / np.sum(exp, axis=1, keepdims=True)
+        loss = np.mean(-np.log(probs[range(len(y)), y]))
+        d = probs.copy()
+        d[range(len(y)), y] -= 1
+        d = d / len(y)
+        for i in range(len(params) - 2, -1, -2):
+            grads = (np.dot(acts[i // 2].T, d), np.sum(d, axis=0, keepdims=True))
+            if i > 0:
+                d = np.dot(d, params[i].T)
+                d[acts[i // 2] <= 0] = 0
+            for j, g in zip((i, i + 1), grads, strict=True):
+                moms[j] = 0.9 * moms[j] + g
+                params[j] -= 0.01 * moms[j]
+        return float(loss)
+
+    return step
+
+
+def check_agree(steps, dtype):
+    import numpy as np
+
+    losses = {name: [float(fn()) for _ in range(5)] for name, fn in steps.items()}
+    rtol = 1e-10 if dtype == "float64" else 1e-4
+    for name, values in losses.items():
+        np.testing.assert_allclose(values, losses["optbench"], rtol=rtol, err_msg=name)
+
+
+def compare(torch, widths, batch, dtype, samples):
+    import numpy as np
+
+    from benchmarks.bench_mlp import TrainStep
+
+    ref = TrainStep(widths, batch, dtype)
+    candidates = {
+        "optbench": TrainStep(widths, batch, dtype),
+        "seed": seed_step(ref),
+        "torch": torch_step(torch, ref),
+    }
+    check_agree(candidates, dtype)
+    calls = {name: calls_per_block(fn) for name, fn in candidates.items()}
+    times = {name: [] for name in candidates}
+    for _ in range(samples):
+        for name, fn in candidates.items():
+            times[name].append(sample(fn, calls[name]))
+    return {name: (float(np.min(t)), float(np.median(t))) for name, t in times.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--widths", default="784,256,10")
+    args = parser.parse_args(argv)
+    widths = tuple(int(w) for w in args.widths.split(","))
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads, user_api="blas")
+    print(f"torch {torch.__version__}, {args.threads} threads; widths {widths}, batch {args.batch}")
+    print(f"{args.samples} interleaved samples, {PAUSE_SECONDS} s pause before each")
+    print("times in ms: min (median)\n")
+    print("| dtype | optbench | seed style | torch | optbench/torch | seed/torch |")
+    print("|---|---|---|---|---|---|")
+    for dtype in ("float32", "float64"):
+        t = compare(torch, widths, args.batch, dtype, args.samples)
+        names = ("optbench", "seed", "torch")
+        cells = " | ".join(f"{t[k][0] * 1e3:.3f} ({t[k][1] * 1e3:.3f})" for k in names)
+        ratios = f"{t['optbench'][0] / t['torch'][0]:.3f} | {t['seed'][0] / t['torch'][0]:.3f}"
+        print(f"| {dtype} | {cells} | {ratios} |")
+        sys.stdout.flush()
+    flops = 3 * sum(2 * args.batch * a * b for a, b in pairwise(widths))
+    print(f"\n(about {flops / 1e6:.0f} MFLOP per step)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
