@@ -5,7 +5,7 @@ registry maps a name to its class.
 """
 
 from .base import Problem
-from .functions import Beale, Himmelblau, Rastrigin, StyblinskiTang
+from .functions import Beale, GoldsteinPrice, Himmelblau, Rastrigin, StyblinskiTang
 from .network import MLP
 from .objective import Objective, Rosenbrock
 from .quadratic import Quadratic
@@ -17,6 +17,7 @@ REGISTRY = {
     "himmelblau": Himmelblau,
     "rastrigin": Rastrigin,
     "styblinski_tang": StyblinskiTang,
+    "goldstein_price": GoldsteinPrice,
     "mlp": MLP,
 }
 
@@ -24,6 +25,7 @@ __all__ = [
     "MLP",
     "REGISTRY",
     "Beale",
+    "GoldsteinPrice",
     "Himmelblau",
     "Objective",
     "Problem",

@@ -87,6 +87,52 @@ class Himmelblau(Objective):
         G[:, 1] += 2.0 * a
 
 
+class GoldsteinPrice(Objective):
+    """Goldstein-Price function, dim = 2: a flat plateau around a narrow basin, values up to 1e6.
+
+    .. math::
+        f = A B, \\quad A = 1 + a^2 b, \\quad B = 30 + c^2 d, \\quad a = x + y + 1,
+        \\quad c = 2x - 3y,
+
+        b = 19 - 14x + 3x^2 - 14y + 6xy + 3y^2, \\quad
+        d = 18 - 32x + 12x^2 + 48y - 36xy + 27y^2,
+
+        \\partial f = B \\, \\partial A + A \\, \\partial B, \\quad
+        \\partial_x A = \\partial_y A = 2ab + a^2 (6x + 6y - 14),
+
+        \\partial_x B = 4cd + c^2 (24x - 36y - 32), \\quad
+        \\partial_y B = -6cd + c^2 (54y - 36x + 48)
+
+    Minimum f* = 3 (not 0) at x* = (0, -1). Standard start (-1, 1); random starts in [-2, 2]^2.
+    """
+
+    name = "goldstein_price"
+    box = (-2.0, 2.0)
+    f_star = 3.0
+
+    def __init__(self, start="standard", dtype="float64"):
+        super().__init__(2, start, dtype, {})
+        self.x_star = np.array([0.0, -1.0])
+
+    def _standard_start(self):
+        return np.array([-1.0, 1.0])
+
+    def _value_and_grad(self, X, L, G):
+        x, y = X[:, 0], X[:, 1]
+        a, c = x + y + 1.0, 2.0 * x - 3.0 * y
+        b = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+        d = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+        A, B = 1.0 + a * a * b, 30.0 + c * c * d
+        dA = 2.0 * a * b + a * a * (6.0 * x + 6.0 * y - 14.0)
+        dBx = 4.0 * c * d + c * c * (24.0 * x - 36.0 * y - 32.0)
+        dBy = -6.0 * c * d + c * c * (54.0 * y - 36.0 * x + 48.0)
+        np.multiply(A, B, out=L)
+        np.multiply(dA, B, out=G[:, 0])
+        G[:, 0] += A * dBx
+        np.multiply(dA, B, out=G[:, 1])
+        G[:, 1] += A * dBy
+
+
 class Rastrigin(Objective):
     """Rastrigin's function (A = 10), highly multimodal.
 

@@ -6,12 +6,21 @@ import numpy as np
 import pytest
 
 import problems
-from problems import REGISTRY, Beale, Himmelblau, Rastrigin, Rosenbrock, StyblinskiTang
+from problems import (
+    REGISTRY,
+    Beale,
+    GoldsteinPrice,
+    Himmelblau,
+    Rastrigin,
+    Rosenbrock,
+    StyblinskiTang,
+)
 
 FUNCTIONS = [
     Rosenbrock(),
     Rosenbrock(dim=7),
     Beale(),
+    GoldsteinPrice(),
     Himmelblau(),
     Rastrigin(),
     Rastrigin(dim=5),
@@ -70,6 +79,8 @@ def test_hand_derived_values():
     assert Beale().evaluate(Beale().init_params([0]))["loss"][0] == pytest.approx(41.25)
     # Rastrigin at (-2, 3.5): 20 + 4 - 10 + 12.25 + 10 = 36.25
     assert Rastrigin().evaluate(Rastrigin().init_params([0]))["loss"][0] == pytest.approx(36.25)
+    # Goldstein-Price at (0, 0): (1 + 1 * 19) (30 + 0) = 600; its minimum is 3, not 0
+    assert GoldsteinPrice().evaluate([np.zeros((1, 2))])["loss"][0] == 600.0
     c = StyblinskiTang().x_star[0]
     assert 4 * c**3 - 32 * c + 5 == pytest.approx(0.0, abs=1e-12) and -2.91 < c < -2.90
 
