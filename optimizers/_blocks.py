@@ -72,7 +72,9 @@ def plan(size: int, rows: int, per_run: bool, chunk: int) -> list[Block]:
     if n >= chunk or rows == 1:
         return [
             Block(
-                (r, slice(j, min(j + chunk, n))), r if per_run else None, (min(j + chunk, n) - j,)
+                (r, slice(j, min(j + chunk, n))),
+                (r, Ellipsis) if per_run else None,
+                (min(j + chunk, n) - j,),
             )
             for r in range(rows)
             for j in range(0, max(n, 1), chunk)
@@ -89,16 +91,20 @@ def plan(size: int, rows: int, per_run: bool, chunk: int) -> list[Block]:
 
 
 def run_split(task, items: list, size: int) -> None:
-    """``task(items[a:b], worker)`` over ``items``, in several threads when ``size`` is large."""
+    """``task(iterator, worker)`` over ``items``, in several threads when ``size`` is large.
+
+    The threads share one iterator (``next`` on a list iterator is atomic under the GIL), so a
+    thread that another process slows down takes fewer blocks instead of holding up the step.
+    """
     workers = _threads if size >= PARALLEL_MIN and len(items) > 1 else 1
+    shared = iter(items)
     if workers == 1:
-        task(items, 0)
+        task(shared, 0)
         return
     pool = _worker_pool(workers - 1)
-    bounds = np.linspace(0, len(items), workers + 1).astype(int)
-    futures = [pool.submit(task, items[bounds[w] : bounds[w + 1]], w) for w in range(1, workers)]
+    futures = [pool.submit(task, shared, w) for w in range(1, workers)]
     try:
-        task(items[bounds[0] : bounds[1]], 0)
+        task(shared, 0)
     finally:  # never return while a worker still writes
         for f in futures:
             f.result()

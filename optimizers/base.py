@@ -87,14 +87,15 @@ class Optimizer:
 
     @staticmethod
     def _cast(coefs: dict, dtype) -> dict:
-        """Round float64 coefficients to the parameter dtype, as torch does for its scalars."""
+        """Round float64 coefficients to the parameter dtype, as torch does for its scalars.
+
+        Scalars become 0-d arrays: NumPy takes them in a ufunc call faster than scalars.
+        """
         dtype = np.dtype(dtype)
         out = {}
         for k, v in coefs.items():
-            if isinstance(v, np.ndarray):
-                out[k] = v.astype(dtype)
-            elif isinstance(v, float):
-                out[k] = dtype.type(v)
+            if isinstance(v, np.ndarray | float):
+                out[k] = np.asarray(v, dtype=dtype)
             else:
                 out[k] = v
         return out
@@ -132,7 +133,7 @@ class Optimizer:
     def _select(c: dict, sel) -> dict:
         if sel is None:
             return c
-        return {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in c.items()}
+        return {k: (v[sel] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in c.items()}
 
     def _scratch_views(self, worker: int, dtype, shape: tuple) -> list[np.ndarray]:
         key = (worker, dtype, shape)
