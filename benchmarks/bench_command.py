@@ -4,8 +4,8 @@ Runs every ``bench_*.py`` suite beside this file (the dense layer, square GEMM, 
 steps, ...) in a fresh ``python -m pytest`` process whose settings do not depend on any
 project configuration: a generated ini file, ``--rootdir`` the suites' directory, no cache,
 a temporary working directory. pytest-benchmark's JSON is saved as
-``<out>/bench/bench-<UTC time>.json``; ``reports.timing`` reads it back for the table printed
-here and for the report's timing section.
+``<out>/bench/bench-<UTC time>.json`` (failed cases left out); ``reports.timing`` reads it
+back for the table printed here and for the report's timing section.
 
 Exit codes: 0 success; 1 a benchmark failed (e.g. its correctness check) or ``--compare``
 found a slowdown beyond ``--compare-fail``; 2 invalid arguments; otherwise pytest's own code.
@@ -17,7 +17,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 SUITES_DIR = Path(__file__).resolve().parent
@@ -130,7 +130,8 @@ def main(args: argparse.Namespace) -> int:
         return 2
     bench_dir = Path(args.out).resolve() / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
-    json_path = bench_dir / time.strftime("bench-%Y%m%d-%H%M%S.json", time.gmtime())
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    json_path = bench_dir / f"bench-{stamp}.json"
     print(f"optbench bench: running {', '.join(p.stem for p in files)}", flush=True)
     code = run_pytest(files, json_path, args)
     if not json_path.exists():

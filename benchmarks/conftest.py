@@ -16,6 +16,8 @@ The suites (``benchmarks/bench_*.py``) are never collected by the plain ``pytest
   least ``--benchmark-min-rounds`` rounds;
 * the machine record (BLAS library, its version and thread count, NumPy version) in the JSON's
   ``machine_info``;
+* failed tests (a correctness check that did not pass) dropped from the JSON, their node ids
+  listed under ``optbench.failed``;
 * derived quantities, filled into each benchmark's ``extra_info`` when the JSON is written, from
   the minimum time ``t_min`` of every benchmark of the same session:
 
@@ -45,6 +47,7 @@ DEFAULT_SHAPES: tuple[tuple[int, int, int], ...] = (
 DTYPE_CHOICES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32", "float64")}
 MAX_ROUNDS = 2000
 STATISTIC = "min"
+FAILED: set[str] = set()  # node ids of failed tests, whose timings are not saved
 
 
 def parse_shapes(text: str) -> list[tuple[int, int, int]]:
@@ -144,9 +147,17 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["numpy_version"] = np.__version__
 
 
+def pytest_runtest_logreport(report):
+    if report.failed:
+        FAILED.add(report.nodeid)
+
+
 def pytest_benchmark_update_json(config, benchmarks, output_json):
-    fill_derived(output_json["benchmarks"])
-    output_json["optbench"] = {"statistic": STATISTIC}
+    """Drop benchmarks whose test failed (e.g. their correctness check); fill derived numbers."""
+    kept = [b for b in output_json["benchmarks"] if b["fullname"] not in FAILED]
+    output_json["benchmarks"] = kept
+    fill_derived(kept)
+    output_json["optbench"] = {"statistic": STATISTIC, "failed": sorted(FAILED)}
 
 
 def fill_derived(benches: list[dict]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import cli
+from benchmarks import cli, conftest
 from benchmarks.bench_dense import (
     DenseCase,
     check_dense_backward,
@@ -83,6 +83,19 @@ def test_fill_derived_against_hand_values():
     assert info["bound"]["ratio_to_bound"] == pytest.approx(1.0)
     assert info["step"]["gbps"] == pytest.approx(2.0)
     assert "fraction_of_peak" not in info["step"]
+
+
+def test_failed_cases_are_left_out_of_the_json(monkeypatch):
+    monkeypatch.setattr(conftest, "FAILED", set())
+    for nodeid, failed in (("bench_x.py::test_a", True), ("bench_x.py::test_b", False)):
+        report = type("Report", (), {"nodeid": nodeid, "failed": failed})
+        conftest.pytest_runtest_logreport(report)
+    output = {"benchmarks": [_bench("a", 1.0), _bench("b", 1.0)]}
+    for b in output["benchmarks"]:
+        b["fullname"] = f"bench_x.py::test_{b['name']}"
+    conftest.pytest_benchmark_update_json(None, [], output)
+    assert [b["name"] for b in output["benchmarks"]] == ["b"]
+    assert output["optbench"]["failed"] == ["bench_x.py::test_a"]
 
 
 class SeedDense:
