@@ -46,20 +46,40 @@ def trace(v, g, beta, c, scratch):
         np.add(v, scratch, out=v)
 
 
-def lerp(a, x, w, scratch):
-    """``a <- a + w * (x - a)``, torch's ``lerp_`` (``x - (x - a) * (1 - w)`` when w >= 0.5)."""
-    small = w < 0.5
-    if np.all(small):
-        np.subtract(x, a, out=scratch)
+def lerp_branch(w) -> str:
+    """Which of torch's two lerp formulas the weights ``w`` use: "small" (all w < 0.5),
+    "large" (all w >= 0.5) or "mixed" (runs on both sides; decided per run)."""
+    small = np.asarray(w) < 0.5
+    return "small" if np.all(small) else "large" if not np.any(small) else "mixed"
+
+
+def lerp(a, x, w, scratch, branch: str):
+    """``a <- a + w * (x - a)``, torch's ``lerp_`` (``x - (x - a) * (1 - w)`` when w >= 0.5).
+
+    ``branch`` is ``lerp_branch(w)`` for the whole batch, computed once.
+    """
+    np.subtract(x, a, out=scratch)
+    if branch == "small":
         np.multiply(scratch, w, out=scratch)
         np.add(a, scratch, out=a)
-    elif not np.any(small):
-        np.subtract(x, a, out=scratch)
-        np.multiply(scratch, w.dtype.type(1) - w, out=scratch)
+    elif branch == "large":
+        np.multiply(scratch, 1 - w, out=scratch)
         np.subtract(x, scratch, out=a)
-    else:  # runs of one block on both sides of 0.5: one row at a time, each with its branch
+    elif np.ndim(w) == 0:  # a block of one run: its own branch
+        lerp_row(a, x, w, scratch)
+    else:  # rows of one block on both sides of 0.5: one row at a time
         for j in range(a.shape[0]):
-            lerp(a[j], x[j], w[j, 0], scratch[j])
+            lerp_row(a[j], x[j], w[j, ...], scratch[j])
+
+
+def lerp_row(a, x, w, d):
+    """One run of ``lerp`` with a scalar weight ``w``, given ``d = x - a``."""
+    if w < 0.5:
+        np.multiply(d, w, out=d)
+        np.add(a, d, out=a)
+    else:
+        np.multiply(d, 1 - w, out=d)
+        np.subtract(x, d, out=a)
 
 
 def ema(a, x, beta, c, scratch):

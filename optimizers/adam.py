@@ -101,6 +101,9 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = 0.0
         return state
 
+    def _derive(self, c):
+        return {"lerp": P.lerp_branch(c["one_minus_beta1"])}
+
     def _coefficients(self, t):
         hp = self.hparams
         if t is None:
@@ -129,7 +132,7 @@ class Adam(Optimizer):
         if self.options["correct_moments"]:
             self._update_corrected(w, g, m, v, st, s, c)
             return
-        P.lerp(m, g, c["one_minus_beta1"], s[1])
+        P.lerp(m, g, c["one_minus_beta1"], s[1], c["lerp"])
         P.ema_of_squares(v, g, c["beta2"], c["one_minus_beta2"], s[1])
         if self.options["amsgrad"]:
             v = np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])

@@ -36,7 +36,7 @@ class Optimizer:
         self.params = check.params(params, self.R, self.hparams)
         self.step_count = 0
         self.state = [self._new_state(p) for p in self.params]
-        self._static = {dt: self._cast(self._coefficients(None), dt) for dt in check.FLOAT_DTYPES}
+        self._static = {dt: self._cast_static(dt) for dt in check.FLOAT_DTYPES}
         self._layout = [self._lay_out(i) for i in range(len(self.params))]
         self._scratch: dict = {}
 
@@ -83,6 +83,16 @@ class Optimizer:
     # -- coefficients -----------------------------------------------------------------------
     def _coefficients(self, t: int | None) -> dict:
         """Float64 coefficients: static ones for ``t=None``, else those of step ``t``."""
+        return {}
+
+    def _cast_static(self, dtype) -> dict:
+        """The static coefficients in ``dtype``, with what ``_derive`` computes from them."""
+        c = self._cast(self._coefficients(None), dtype)
+        c.update(self._derive(c))
+        return c
+
+    def _derive(self, c: dict) -> dict:
+        """Values derived once from the dtype-cast static coefficients ``c``; override."""
         return {}
 
     @staticmethod

@@ -95,6 +95,9 @@ class RMSProp(Optimizer):
             state["momentum_buffer"] = 0.0
         return state
 
+    def _derive(self, c):
+        return {"lerp": P.lerp_branch(c["one_minus_alpha"])}
+
     def _coefficients(self, t):
         hp = self.hparams
         if t is not None:
@@ -120,7 +123,7 @@ class RMSProp(Optimizer):
         if corrected:
             nu = np.divide(nu, c["bc"], out=s[1])
         if self.options["centered"]:
-            P.lerp(st["grad_avg"], g, c["one_minus_alpha"], s[2])
+            P.lerp(st["grad_avg"], g, c["one_minus_alpha"], s[2], c["lerp"])
             mean = st["grad_avg"]
             if corrected:
                 mean = np.divide(mean, c["bc"], out=s[2])
