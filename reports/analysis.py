@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from reports import ranking as rk
 from reports.landscape import condition_table
-from reports.style import objective_kinds
+from reports.style import objective_kinds, problem_order
 from reports.tables import divergence_table, setting_table, summary_table, tune, tuned_runs
 
 
@@ -48,11 +49,23 @@ def _tuned_rows(frame: pd.DataFrame | None, at_tuned: pd.DataFrame) -> pd.DataFr
     return frame.merge(methods, on="run_id", how="inner")
 
 
+def _in_order(frame: pd.DataFrame | None, order: list[str]) -> pd.DataFrame | None:
+    """``frame`` stably sorted by problem in ``order`` (frames without problems unchanged)."""
+    if frame is None or "problem" not in frame.columns or frame.empty:
+        return frame
+    rank = frame["problem"].map({p: i for i, p in enumerate(order)}).fillna(len(order))
+    out = frame.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 def analyze(frames: dict[str, pd.DataFrame], n_boot: int = 2000, seed: int = 0) -> Analysis:
     """Compute every table of the report from ``frames`` (needs at least one run)."""
-    runs = frames["runs"]
-    if runs.empty:
+    if frames["runs"].empty:
         raise ValueError("frames['runs'] is empty: there is nothing to analyze yet")
+    order = problem_order(frames["runs"])
+    frames = {name: _in_order(frame, order) for name, frame in frames.items()}
+    runs = frames["runs"]
     tuned = tune(runs)
     at_tuned = tuned_runs(runs, tuned)
     matrices = rk.objective_matrices(at_tuned)

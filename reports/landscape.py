@@ -110,14 +110,13 @@ def plot_trajectories(
             ax.plot(*np.asarray(x_star)[:2], "*", ms=14, color="gold", mec="black")
         ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_0$", ylabel="$x_1$")
         ax.set_title(
-            f"{tex_safe(problem)}\nseed {seed}, start ({start['x0']:.3g}, "
-            f"{start['x1']:.3g}), * = minimizer",
+            f"{tex_safe(problem)}\nseed {seed}, start ({start['x0']:.3g}, {start['x1']:.3g})",
             fontsize=9,
         )
     marks = [
         plt.Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="black", label="start"),
         plt.Line2D(
-            [], [], ls="", marker="*", ms=12, color="gold", mec="black", label="minimizer x*"
+            [], [], ls="", marker="*", ms=12, color="gold", mec="black", label="a minimizer x*"
         ),
     ]
     _legend(fig, methods, colors, marks)

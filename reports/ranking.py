@@ -11,8 +11,8 @@ comparisons are *paired* over seeds. From the tuned runs we form, per problem, t
 
       score = clip(log10(f0 / f) / log10(f0 / f_best), 0, 1)
 
-  1 = as good as the best, 0 = no better than the start (or diverged). If no method improves on
-  ``f0``, the best method(s) score 1 and the others 0.
+  1 = as good as the best, 0 = no better than the start, or diverged (median ``+inf``). If no
+  method improves on ``f0``, the best method(s) score 1 and the others 0.
 - Confidence: a paired bootstrap over seeds. Each of ``n_boot`` resamples draws the seeds of
   every problem with replacement, the same draw for all methods, and recomputes medians, ranks
   and scores (the tuned settings stay fixed). Intervals are the 2.5 and 97.5 percentiles;
@@ -75,9 +75,9 @@ def score_array(medians: np.ndarray, f0: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         best = np.nanmin(med, axis=-1, keepdims=True)
         progress = np.log10(start / med) / np.log10(start / best)
-    progress = np.where(np.isinf(med), 0.0, progress)
     stuck = ~(best < start)
     progress = np.where(stuck, np.where(med == best, 1.0, 0.0), progress)
+    progress = np.where(np.isinf(med), 0.0, progress)  # diverged: 0, even if all did
     return np.where(np.isnan(med), np.nan, np.clip(progress, 0.0, 1.0))
 
 
@@ -164,10 +164,19 @@ def sign_test(wins: int, losses: int) -> float:
     return min(1.0, 2.0 * tail)
 
 
+def _constant(values: pd.Series) -> bool:
+    """True when the non-missing values (at least one) are all equal (``+inf`` included)."""
+    present = values.dropna().to_numpy(float)
+    return bool(present.size) and bool((present == present[0]).all())
+
+
 def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Per problem: ``winner``, ``runner_up``, their medians, ``factor`` = runner-up median /
     winner median with a 95% paired-bootstrap interval (``factor_lo``, ``factor_hi``), ``better``
-    (seeds on which the winner is better) of ``paired`` seeds, and the sign test ``p``."""
+    (seeds on which the winner is better) of ``paired`` seeds, the sign test ``p``, ``tied`` (the
+    methods sharing the best median, comma-separated, or "") and ``seed_independent`` (both
+    results identical on every seed: a deterministic problem, where the seeds are no replicates
+    and the difference is exact)."""
     rng = np.random.default_rng(seed)
     rows = []
     for problem, matrix in matrices.items():
@@ -175,13 +184,17 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
         order = order.sort_values("_m", kind="stable")
         if len(order) < 2:
             continue
+        tied = order.index[order["_m"] == order["_m"].iloc[0]].tolist()
         (winner, a), (runner, b) = list(order.drop(columns="_m").iterrows())[:2]
+        exact = _constant(a) and _constant(b)
         paired = a.notna() & b.notna()
         a, b = a[paired].to_numpy(float), b[paired].to_numpy(float)
         better, worse = int((a < b).sum()), int((a > b).sum())
-        draw = rng.integers(0, a.size, size=(n_boot, a.size))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.median(b[draw], axis=1) / np.median(a[draw], axis=1)
+        ratio = np.full(1, np.nan)
+        if a.size:
+            draw = rng.integers(0, a.size, size=(n_boot, a.size))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.median(b[draw], axis=1) / np.median(a[draw], axis=1)
         rows.append(
             {
                 "problem": problem,
@@ -195,6 +208,8 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
                 "better": better,
                 "paired": int(a.size),
                 "p": sign_test(better, worse),
+                "tied": ", ".join(map(str, tied)) if len(tied) > 1 else "",
+                "seed_independent": exact,
             }
         )
     return pd.DataFrame(rows)

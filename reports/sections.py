@@ -27,7 +27,7 @@ from reports.tables import TUNING_RULE
 
 
 def summary_section(a: Analysis, partial: bool) -> Section:
-    sentences = summary_sentences(a.ranking, a.winners, a.runs, partial)
+    sentences = summary_sentences(a.ranking, a.winners, a.runs, partial, a.summary)
     return Section("summary", "Summary", sentences, css_class="partial" if partial else "")
 
 

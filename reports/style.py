@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -77,6 +79,26 @@ def final_objective(runs: pd.DataFrame) -> pd.Series:
     value = np.where(kind == "suboptimality", runs["final_subopt"], runs["final_loss"])
     value = np.where(runs["status"] == "diverged", np.inf, value.astype(float))
     return pd.Series(value, index=runs.index, name="objective")
+
+
+PROBLEM_ORDER = ("rosenbrock", "beale", "himmelblau", "rastrigin", "styblinski_tang",
+                 "quadratic", "mlp")  # fmt: skip
+"""Problems in reading order: classic test functions, quadratics, the MLP; others after."""
+
+
+def problem_order(runs: pd.DataFrame) -> list[str]:
+    """Problem labels sorted by :data:`PROBLEM_ORDER` of their name, then naturally by label
+    (``dim=2`` before ``dim=10``)."""
+    names = runs.drop_duplicates("problem").set_index("problem")["problem_name"]
+
+    def key(label: str):
+        name = str(names[label])
+        rank = PROBLEM_ORDER.index(name) if name in PROBLEM_ORDER else len(PROBLEM_ORDER)
+        parts = re.split(r"(\d+(?:\.\d+)?)", str(label))
+        natural = [(0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts)]
+        return rank, name, natural
+
+    return sorted(names.index, key=key)
 
 
 def tex_safe(text) -> str:

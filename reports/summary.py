@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from reports.style import FLOOR
+
 MISSING = "–"
 
 
@@ -130,6 +132,22 @@ def _overall_sentence(ranking: pd.DataFrame) -> str:
 
 
 def _problem_sentence(row) -> str:
+    if np.isinf(row["winner_median"]):
+        return (
+            f"{row['problem']}: every optimizer diverged at its best setting (median over "
+            "seeds); no winner."
+        )
+    if row["tied"]:
+        reach = (f"all reach the {FLOOR:.0e} floor (differences below it are not resolved)"
+                 if row["winner_median"] <= FLOOR else
+                 f"with the same median final objective {fmt(row['winner_median'])}")  # fmt: skip
+        return f"{row['problem']}: tie between {row['tied']}, {reach}."
+    if row["seed_independent"]:
+        return (
+            f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
+            f"{fmt(row['factor'])} in final objective; every seed gives the same result (a "
+            "deterministic problem), so the difference is exact, not a sample."
+        )
     factor = fmt_ci(row["factor"], row["factor_lo"], row["factor_hi"])
     significant = "significant" if row["p"] < 0.05 else "not significant"
     least = 2.0 / 2 ** row["paired"] if row["paired"] else 1.0
@@ -143,8 +161,26 @@ def _problem_sentence(row) -> str:
     return text + ")."
 
 
-def summary_sentences(ranking, winners, runs: pd.DataFrame, partial: bool) -> list[str]:
-    """The report's opening: overall winner, each problem's winner, divergences, caveats."""
+def fastest_to_target(summary: pd.DataFrame, problem: str, methods: list[str]) -> str:
+    """Among ``methods`` on ``problem``, who reaches the hardest target every seed reached
+    first: ``"; fastest to f - f* <= 1e-08: adam (median 310 steps)"``, or "" if none did."""
+    rows = summary[(summary["problem"] == problem) & summary["method"].isin(methods)]
+    columns = sorted((c for c in rows.columns if c.startswith("success@")),
+                     key=lambda c: float(c.split("@")[1]))  # fmt: skip
+    for column in columns:  # hardest target first
+        done = rows[rows[column] == 1.0]
+        if len(done):
+            target = column.split("@")[1]
+            best = done.loc[done[f"steps@{target}"].idxmin()]
+            return (f"; fastest to f - f* <= {target} on every seed: {best['method']} "
+                    f"(median {fmt(best[f'steps@{target}'])} steps)")  # fmt: skip
+    return ""
+
+
+def summary_sentences(ranking, winners, runs: pd.DataFrame, partial: bool,
+                      summary: pd.DataFrame | None = None) -> list[str]:  # fmt: skip
+    """The report's opening: overall winner, each problem's winner, divergences, caveats.
+    ``summary`` (:func:`reports.tables.summary_table`) breaks ties by steps to the targets."""
     sentences = []
     if partial:
         sentences.append(
@@ -153,7 +189,12 @@ def summary_sentences(ranking, winners, runs: pd.DataFrame, partial: bool) -> li
         )
     if len(ranking):
         sentences.append(_overall_sentence(ranking))
-    sentences += [_problem_sentence(row) for _, row in winners.iterrows()]
+    for _, row in winners.iterrows():
+        sentence = _problem_sentence(row)
+        if row["tied"] and summary is not None:
+            fastest = fastest_to_target(summary, row["problem"], row["tied"].split(", "))
+            sentence = sentence.removesuffix(".") + fastest + "."
+        sentences.append(sentence)
     diverged = int((runs["status"] == "diverged").sum())
     sentences.append(
         f"{len(runs)} runs on {runs['problem'].nunique()} problems with "

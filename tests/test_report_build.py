@@ -5,6 +5,7 @@ and that nothing from a config reaches the page unescaped."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import numpy as np
@@ -52,10 +53,31 @@ name = "mlp"
 hidden = [8]
 budget = {{ epochs = 1 }}
 """
-SECTIONS = ("summary", "method", "ranking", "problems", "curves", "geometry", "mlp", "matrix",
-            "metadata")  # fmt: skip
+SECTIONS = ("summary", "method", "ranking", "problems", "curves", "geometry", "mlp", "timing",
+            "matrix", "metadata")  # fmt: skip
 FIGURES = ("score_heatmap", "convergence", "lr_sensitivity", "ecdf", "trajectories",
-           "condition", "mlp")  # fmt: skip
+           "condition", "mlp", "timing")  # fmt: skip
+
+
+def write_bench_json(out) -> None:
+    """A minimal pytest-benchmark JSON as `optbench bench --out` saves it (contracts §5)."""
+
+    def bench(kind, shape, seconds, flops, peak):
+        return {"name": f"test_{kind}[{shape}]", "fullname": f"benchmarks/bench_x.py::test_{kind}",
+                "stats": {"min": seconds, "median": 1.1 * seconds, "rounds": 5},
+                "options": {"timer": "perf_counter"},
+                "extra_info": {"kind": kind, "shape": shape, "dtype": "float64", "runs": None,
+                               "flops": flops, "gflops": flops / seconds / 1e9,
+                               "fraction_of_peak": flops / seconds / peak}}  # fmt: skip
+
+    data = {"datetime": "2026-11-29T12:00:00", "machine_info": {
+                "blas": [{"internal_api": "openblas", "version": "0.3"}], "blas_threads": 1,
+                "threads_pinned": 1},
+            "benchmarks": [bench("gemm", "1024x1024x1024", 0.1, 2 * 1024**3, 2.147e10),
+                           bench("dense_backward", "64x784x256", 2e-3, 4 * 64 * 784 * 256,
+                                 2.147e10)]}  # fmt: skip
+    (out / "bench").mkdir()
+    (out / "bench" / "bench-2026-11-29T120000.json").write_text(json.dumps(data))
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +89,7 @@ def real_report(tmp_path_factory):
     config = out / "small.toml"
     config.write_text(SMALL_MATRIX)
     assert main(["run", "--config", str(config), "--out", str(out), "--quiet", "--no-report"]) == 0
+    write_bench_json(out)
     return build_report(out)
 
 
@@ -129,6 +152,11 @@ def test_real_report_shows_the_matrix_escaped_and_loads_nothing(real_report):
     assert "numpy_version" in section_text(html, "metadata")
 
 
+def test_real_report_includes_the_timing_section(real_report):
+    timing = section_text(real_report.read_text(), "timing")
+    assert "dense_backward" in timing and "openblas 0.3" in timing
+
+
 @pytest.fixture(scope="module")
 def crafted_report(tmp_path_factory):
     def flat_landscape(name, config):
@@ -162,3 +190,28 @@ def test_empty_store_still_gives_a_report(tmp_path):
     html = path.read_text()
     assert "no runs yet" in section_text(html, "summary")
     assert "<pre>" in section_text(html, "matrix")
+
+
+def test_summary_sentences_for_ties_exact_and_sampled_differences():
+    from reports.summary import summary_sentences
+
+    winners = pd.DataFrame([
+        {"problem": "p", "winner": "a", "runner_up": "b", "winner_median": 1e-14,
+         "runner_up_median": 1e-14, "factor": 1.0, "factor_lo": 1.0, "factor_hi": 1.0,
+         "better": 0, "paired": 3, "p": 1.0, "tied": "a, b", "seed_independent": True},
+        {"problem": "q", "winner": "b", "runner_up": "a", "winner_median": 1e-4,
+         "runner_up_median": 2e-4, "factor": 2.0, "factor_lo": 2.0, "factor_hi": 2.0,
+         "better": 3, "paired": 3, "p": 0.25, "tied": "", "seed_independent": True},
+        {"problem": "r", "winner": "a", "runner_up": "b", "winner_median": 1e-4,
+         "runner_up_median": 3e-4, "factor": 3.0, "factor_lo": 1.5, "factor_hi": 6.0,
+         "better": 6, "paired": 6, "p": 0.03125, "tied": "", "seed_independent": False},
+    ])  # fmt: skip
+    summary = pd.DataFrame({"problem": "p", "method": ["a", "b"], "success@1e-08": [1.0, 1.0],
+                            "steps@1e-08": [40.0, 25.0], "success@1e-01": [1.0, 1.0],
+                            "steps@1e-01": [2.0, 3.0]})  # fmt: skip
+    runs = pd.DataFrame({"problem": ["p", "q", "r"], "seed": 0, "status": "finished"})
+    text = summary_sentences(pd.DataFrame(), winners, runs, partial=False, summary=summary)
+    assert text[0].startswith("p: tie between a, b, all reach the 1e-14 floor")
+    assert "fastest to f - f* <= 1e-08 on every seed: b (median 25 steps)" in text[0]
+    assert "deterministic problem" in text[1] and "factor 2" in text[1]
+    assert "factor 3 [1.5, 6]" in text[2] and "p = 0.0312, significant" in text[2]

@@ -167,3 +167,14 @@ def test_colors_are_fixed_per_optimizer_whatever_else_is_plotted():
     assert palette(["adam"])["adam"] == palette(["sgd", "momentum", "adam"])["adam"]
     colors = palette(["adam/torch", "adam/optax", "sgd"])
     assert len(set(colors.values())) == 3
+
+
+def test_problems_are_ordered_by_kind_then_naturally():
+    from reports.style import problem_order
+
+    runs = pd.DataFrame({"problem": ["mlp(a)", "quadratic(dim=50)", "rosenbrock(dim=10)",
+                                     "quadratic(dim=2)", "rosenbrock(dim=2)", "zzz()"],
+                         "problem_name": ["mlp", "quadratic", "rosenbrock", "quadratic",
+                                          "rosenbrock", "zzz"]})  # fmt: skip
+    assert problem_order(runs) == ["rosenbrock(dim=2)", "rosenbrock(dim=10)", "quadratic(dim=2)",
+                                   "quadratic(dim=50)", "mlp(a)", "zzz()"]  # fmt: skip

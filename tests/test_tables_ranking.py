@@ -47,6 +47,10 @@ def test_scores_when_nobody_improves_on_the_start():
     np.testing.assert_array_equal(scores, [[1.0, 0.0, 1.0]])
 
 
+def test_scores_when_everybody_diverged_are_zero():
+    np.testing.assert_array_equal(score_array(np.array([[INF, INF]]), np.array([1.0])), [[0, 0]])
+
+
 @pytest.mark.parametrize(
     ("wins", "losses", "p"),
     [
@@ -107,3 +111,24 @@ def test_winner_comparison_counts_diverged_seeds_as_losses():
     assert row["winner"] == "a" and row["runner_up"] == "b"
     assert (row["better"], row["paired"]) == (2, 3)
     assert row["factor"] == INF
+
+
+def test_missing_seeds_of_a_partial_store_are_ignored_not_paired():
+    matrices = {"p": matrix({"a": [1e-3, np.nan, 1e-3], "b": [np.nan, 1e-2, np.nan]})}
+    medians = median_table(matrices)
+    assert medians.loc["p", "a"] == 1e-3 and medians.loc["p", "b"] == 1e-2
+    row = problem_winners(matrices, n_boot=50).iloc[0]
+    assert row["paired"] == 0 and row["p"] == 1.0 and np.isnan(row["factor_lo"])
+
+
+def test_winner_reports_ties_and_seed_independent_results():
+    matrices = {
+        "floor": matrix({"a": [1e-14] * 3, "b": [1e-14] * 3, "c": [1.0] * 3}),
+        "exact": matrix({"a": [2e-3] * 3, "b": [5e-3] * 3}),
+        "noisy": matrix({"a": [1e-3, 2e-3, 3e-3], "b": [5e-3, 4e-3, 6e-3]}),
+    }
+    rows = problem_winners(matrices, n_boot=50).set_index("problem")
+    assert rows.loc["floor", "tied"] == "a, b"
+    assert rows.loc["exact", "seed_independent"] and rows.loc["exact", "tied"] == ""
+    assert not rows.loc["noisy", "seed_independent"]
+    assert rows.loc["exact", "factor"] == pytest.approx(2.5)
