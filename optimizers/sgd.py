@@ -45,16 +45,26 @@ class SGD(Optimizer):
     ``"torch"``     False  grad         False         ``torch.optim.SGD``
     ``"seed"``      True   zeros        False         the seed's formula ``v = b v + (1-b) g``
     ``"seed_code"`` False  zeros        True          the seed's MLP ``v = b v - lr g; w += v``
-    ``"optax"``     False  zeros        False         ``optax.sgd`` (same iterates as torch)
+    ``"optax"``     False  zeros        False         ``optax.sgd``
     ==============  =====  ===========  ============  ======================================
 
-    Nesterov in the seed's look-ahead form, ``v_t = mu v + (1 - mu) grad L(W - lr mu v)``,
-    ``W <- W - lr v_t``, is ``convention="seed"`` with ``nesterov=True`` on the look-ahead
-    variable ``W' = W - lr mu v``: the optimizer's parameter is W' (gradients are evaluated
-    at the stored parameter), and ``W = W' + lr * mu * v`` recovers the seed's W.
+    Nesterov's look-ahead forms evaluate the gradient at a point ahead of W; the optimizer
+    stores that look-ahead point W' (gradients are taken at the stored parameter), so each form
+    is one convention under a change of variable (tested in ``tests/test_optimizers_reference``):
 
+    ===============  ==============================================  =================
+    convention       look-ahead form                                 stored parameter
+    ===============  ==============================================  =================
+    ``"seed"``       ``v = mu v + (1-mu) grad L(W - lr mu v)``,      ``W' = W - lr mu v``
+                     ``W -= lr v``
+    ``"torch"``      ``v = mu v + grad L(W - lr mu v); W -= lr v``   ``W' = W - lr mu v``
+    ``"seed_code"``  ``v = mu v - lr grad L(W + mu v); W += v``      ``W' = W + mu v``
+    ===============  ==============================================  =================
+
+    ``"optax"`` has torch's iterates whenever dampening = 0 (optax has no dampening).
     Any of lr, momentum, dampening, weight_decay may be an ``(R,)`` array (one value per run,
-    along axis 0 of every parameter). Example::
+    along axis 0 of every parameter); ``nesterov`` and the finer options are one value per
+    batch. Example::
 
         >>> import numpy as np
         >>> w = np.array([1.0, -2.0])
