@@ -9,9 +9,10 @@ pytest-benchmark, each benchmark's ``extra_info`` carrying ``kind``, ``shape``, 
 =====================  ==========================================================
 column                 meaning
 =====================  ==========================================================
-suite, name            ``bench_dense``, ``test_dense_backward[2d-float32-64x784x256]``
+suite, name            ``bench_dense``, ``test_dense[2d-float32-64x784x256-dense_backward]``
 kind, role             ``dense_backward``; ``peak`` / ``bound`` / missing
-shape, dtype, runs     ``"64x784x256"``, ``"float32"``, R (NaN without a run axis)
+variant                ``extra_info["optimizer"]`` or ``["variant"]`` (e.g. ``adam``), or ""
+shape, dtype, runs     ``"64x784x256"`` (or ``n``), ``"float32"``, R (NaN without a run axis)
 time_min, time_median  seconds per call (min, median over ``rounds``)
 flops, bytes           work of one call
 gflops, gbps           achieved rate, from ``time_min``
@@ -81,7 +82,7 @@ def load_bench(out_dir: str | Path) -> pd.DataFrame | None:
 
 def _row(bench: dict) -> dict:
     info, stats = bench.get("extra_info", {}), bench["stats"]
-    shape = info.get("shape")
+    shape = info.get("shape", info.get("n"))
     row = {
         "suite": bench["fullname"].split("::")[0].rsplit("/", 1)[-1].removesuffix(".py"),
         "name": bench["name"],
@@ -93,6 +94,7 @@ def _row(bench: dict) -> dict:
     for key in INFO_COLUMNS:
         row[key] = info.get(key)
     row["kind"] = row["kind"] or bench["name"].split("[")[0].removeprefix("test_")
+    row["variant"] = str(info.get("optimizer") or info.get("variant") or "")
     row["runs"] = np.nan if row["runs"] is None else row["runs"]
     return row
 
@@ -103,7 +105,7 @@ def timing_table(df: pd.DataFrame) -> pd.DataFrame:
     unit = np.where(df["gflops"].notna(), "GFLOP/s", np.where(df["gbps"].notna(), "GB/s", ""))
     table = pd.DataFrame(
         {
-            "benchmark": df["kind"],
+            "benchmark": df["kind"] + df["variant"].map(lambda v: f" [{v}]" if v else ""),
             "shape": df["shape"],
             "dtype": df["dtype"],
             "R": df["runs"].map(lambda r: "-" if pd.isna(r) else str(int(r))),
@@ -150,7 +152,8 @@ def plot_fraction_of_peak(df: pd.DataFrame) -> plt.Figure:
     data = df[df["fraction_of_peak"].notna()].copy()
     if data.empty:
         raise ValueError("df: no benchmark has a fraction_of_peak (was a peak benchmark run?)")
-    data["label"] = data["shape"].astype(str) + np.where(
+    data["label"] = data["variant"].map(lambda v: f"{v} " if v else "") + data["shape"].astype(str)
+    data["label"] += np.where(
         data["runs"].notna(), " R=" + data["runs"].map(lambda r: f"{r:.0f}"), ""
     )
     seen = list(dict.fromkeys(data["kind"]))
