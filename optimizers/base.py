@@ -39,6 +39,9 @@ class Optimizer:
         self._static = {dt: self._cast_static(dt) for dt in check.FLOAT_DTYPES}
         self._layout = [self._lay_out(i) for i in range(len(self.params))]
         self._scratch: dict = {}
+        for dtype in {p.dtype for p in self.params}:
+            for worker in range(_blocks.get_num_threads()):
+                self._allocate_scratch(worker, dtype)
 
     # -- construction helpers -------------------------------------------------------------
     @classmethod
@@ -146,22 +149,28 @@ class Optimizer:
         return {k: (v[sel] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in c.items()}
 
     def _scratch_views(self, worker: int, dtype, shape: tuple) -> list[np.ndarray]:
-        key = (worker, dtype, shape)
-        views = self._scratch.get(key)
-        if views is None:
-            flat_key = (worker, dtype)
-            if flat_key not in self._scratch:  # as large as the largest block of this dtype
-                n = max(
-                    int(np.prod(b.shape))
-                    for p, layout in zip(self.params, self._layout, strict=True)
-                    if layout is not None and p.dtype == dtype
-                    for b, _, _ in layout
-                )
-                self._scratch[flat_key] = [np.empty(n, dtype) for _ in range(self.N_SCRATCH)]
-            n = int(np.prod(shape))
-            views = [a[:n].reshape(shape) for a in self._scratch[flat_key]]
-            self._scratch[key] = views
+        views = self._scratch.get((worker, dtype, shape))
+        if views is None:  # a thread added after construction (set_num_threads)
+            self._allocate_scratch(worker, dtype)
+            views = self._scratch[(worker, dtype, shape)]
         return views
+
+    def _allocate_scratch(self, worker: int, dtype) -> None:
+        """``N_SCRATCH`` arrays as large as the largest block of ``dtype``, and their views
+        shaped like each block, for one thread (done at construction: steps allocate nothing)."""
+        shapes = {
+            b.shape
+            for p, layout in zip(self.params, self._layout, strict=True)
+            if layout is not None and p.dtype == dtype
+            for b, _, _ in layout
+        }
+        if not shapes:
+            return
+        n = max(int(np.prod(shape)) for shape in shapes)
+        flat = [np.empty(n, dtype) for _ in range(self.N_SCRATCH)]
+        for shape in shapes:
+            size = int(np.prod(shape))
+            self._scratch[(worker, dtype, shape)] = [a[:size].reshape(shape) for a in flat]
 
     def _whole_scratch(self, i: int) -> list[np.ndarray]:
         key = ("whole", i)
