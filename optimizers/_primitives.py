@@ -87,11 +87,19 @@ def ema(a, x, beta, c, scratch):
     trace(a, x, beta, c, scratch)
 
 
-def ema_of_squares(nu, g, beta, c, scratch):
-    """``nu <- beta * nu + (c * g) * g`` with ``c = 1 - beta`` (moving average of squares)."""
+def ema_of_squares(nu, g, beta, c, scratch, square_first: bool = False):
+    """``nu <- beta * nu + (c * g) * g`` with ``c = 1 - beta`` (moving average of squares).
+
+    ``square_first`` rounds as the formula ``beta nu + (1 - beta) g^2`` is written (the seed,
+    optax): ``c * (g * g)``; otherwise as torch's ``addcmul``: ``(c * g) * g``.
+    """
     np.multiply(nu, beta, out=nu)
-    np.multiply(g, c, out=scratch)
-    np.multiply(scratch, g, out=scratch)
+    if square_first:
+        np.multiply(g, g, out=scratch)
+        np.multiply(scratch, c, out=scratch)
+    else:
+        np.multiply(g, c, out=scratch)
+        np.multiply(scratch, g, out=scratch)
     np.add(nu, scratch, out=nu)
 
 

@@ -34,7 +34,8 @@ class Adam(Optimizer):
     - False (torch): ``m <- lerp(m, g, 1 - b1)``;
       ``w <- w - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``
       (``eps_root`` must be 0);
-    - True (the seed's table, optax's ``scale_by_adam``): m_hat and v_hat are formed, then
+    - True (the seed's table, optax's ``scale_by_adam``): ``m <- b1 m + (1 - b1) g``,
+      ``v <- b2 v + (1 - b2) (g g)``, m_hat and v_hat are formed, then
       ``w <- w - lr * m_hat / (sqrt(v_hat + eps_root) + eps)``.
 
     ==========  ===============  ===========================================
@@ -144,7 +145,7 @@ class Adam(Optimizer):
 
     def _update_corrected(self, w, g, m, v, st, s, c):
         P.ema(m, g, c["beta1"], c["one_minus_beta1"], s[1])
-        P.ema_of_squares(v, g, c["beta2"], c["one_minus_beta2"], s[1])
+        P.ema_of_squares(v, g, c["beta2"], c["one_minus_beta2"], s[1], square_first=True)
         m_hat = np.divide(m, c["bc1"], out=s[1])
         v_hat = np.divide(v, c["bc2"], out=s[2])
         if self.options["amsgrad"]:

@@ -41,6 +41,8 @@ class RMSProp(Optimizer):
     ==========  ===============  ===============  ===========================================
 
     With bias correction, ``s = nu_hat - mu_hat^2`` where ``x_hat = x / (1 - alpha^t)``.
+    The torch convention rounds ``(1 - alpha) * g^2`` as torch does, ``((1 - alpha) g) g``;
+    the others as written, ``(1 - alpha) (g g)``.
     Any of lr, alpha, eps, weight_decay, momentum may be an ``(R,)`` array. Example::
 
         >>> import numpy as np
@@ -118,7 +120,8 @@ class RMSProp(Optimizer):
         if c["wd"] is not None:
             g = P.decayed_grad(g, w, c["wd"], s[0])
         nu = st["square_avg"]
-        P.ema_of_squares(nu, g, c["alpha"], c["one_minus_alpha"], s[1])
+        torch_order = self.options["convention"] == "torch"
+        P.ema_of_squares(nu, g, c["alpha"], c["one_minus_alpha"], s[1], not torch_order)
         corrected = self.options["bias_correction"]
         if corrected:
             nu = np.divide(nu, c["bc"], out=s[1])
