@@ -140,7 +140,12 @@ def format_table(df: pd.DataFrame | None) -> str:
         f"timer: {df.attrs.get('timer')}; times are per call; rates and ratios use the minimum"
     )
     body = timing_table(df).to_string(index=False, float_format=_fmt, na_rep="")
-    return f"{head}\n{body}"
+    above = (df["fraction_of_peak"].astype(float) > 1.0) & (df["role"] != "peak")
+    note = (
+        f"\nNote: {int(above.sum())} rate(s) exceed the measured peak, so the machine was busier "
+        "while the peak was measured; rerun on a quieter machine, or with --threads 1 --clock cpu."
+    )
+    return f"{head}\n{body}{note if above.any() else ''}"
 
 
 def _fmt(x: float) -> str:

@@ -68,6 +68,9 @@ def test_table_and_figure(bench_run):
     text = format_table(df)
     assert "threads: 1 (pinned)" in text
     assert "dense_backward" in text and "GFLOP/s" in text and "x bound" in text
+    assert "exceed the measured peak" not in text
+    busy = format_table(df.assign(fraction_of_peak=np.where(df["role"] == "peak", 1.0, 1.5)))
+    assert f"Note: {(df['role'] != 'peak').sum()} rate(s) exceed the measured peak" in busy
     fig = plot_fraction_of_peak(df)
     titles = ["dense backward", "two product bound", "dense forward", "gemm"]
     assert [ax.get_title(loc="left") for ax in fig.axes] == titles
