@@ -147,28 +147,25 @@ def linear_rate(steps: np.ndarray, subopt: np.ndarray) -> float:
 
 
 def condition_table(curves: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (problem, method): ``kappa`` and the median over seeds of the fitted ``rho``, for the
-    noise-free quadratics among the (tuned) ``curves``; columns problem, method, kappa, rho."""
+    """Per (problem, method): ``kappa``, ``family`` (the rest of the quadratic's configuration,
+    e.g. ``"dim=50"``: only problems of one family lie on one line) and the median over seeds
+    of the fitted ``rho``, for the noise-free quadratics among the (tuned) ``curves``."""
     config = runs.drop_duplicates("problem").set_index("problem")
     rows = []
     for problem, part in curves.groupby("problem", sort=False):
         if config.at[problem, "problem_name"] != "quadratic":
             continue
         cfg = json.loads(config.at[problem, "problem_config"])
-        kappa = cfg.get("condition_number", cfg.get("kappa"))
+        kappa = cfg.pop("condition_number", cfg.pop("kappa", None))
         if kappa is None or float(cfg.get("noise", 0.0) or 0.0) != 0.0:
             continue
+        family = ", ".join(f"{k}={v}" for k, v in cfg.items() if k in ("dim", "spectrum"))
         for method, runs_m in part.groupby("method"):
             rates = [linear_rate(r["step"], r["subopt"]) for _, r in runs_m.groupby("run_id")]
-            rows.append(
-                {
-                    "problem": problem,
-                    "method": method,
-                    "kappa": float(kappa),
-                    "rho": float(np.nanmedian(rates)) if rates else np.nan,
-                }
-            )
-    return pd.DataFrame(rows, columns=["problem", "method", "kappa", "rho"])
+            rho = float(np.nanmedian(rates)) if np.isfinite(rates).any() else np.nan
+            rows.append({"problem": problem, "method": method, "family": family,
+                         "kappa": float(kappa), "rho": rho})  # fmt: skip
+    return pd.DataFrame(rows, columns=["problem", "method", "family", "kappa", "rho"])
 
 
 def plot_condition(table: pd.DataFrame) -> plt.Figure:
@@ -176,16 +173,20 @@ def plot_condition(table: pd.DataFrame) -> plt.Figure:
     curves of gradient descent and heavy ball."""
     methods = method_order(table["method"])
     colors = palette(methods)
-    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.6, 4.8), layout="constrained")
     k = np.geomspace(1.0, max(10.0, table["kappa"].max() * 2), 200)
     gd = plt.Line2D([], [], color="black", ls="--", label=r"GD theory $2/(k+1)$")
     hb = plt.Line2D([], [], color="black", ls=":", label=r"heavy ball theory $2/(\sqrt{k}+1)$")
     ax.plot(k, 1 - (k - 1) / (k + 1), "k--")
     ax.plot(k, 1 - (np.sqrt(k) - 1) / (np.sqrt(k) + 1), "k:")
-    for method in methods:
-        part = table[table["method"] == method].sort_values("kappa")
+    families = sorted(table["family"].unique(), key=lambda f: -table["family"].eq(f).sum())
+    markers = dict(zip(families, "os^Dv<>p" * 4, strict=False))
+    for (method, family), part in table.groupby(["method", "family"]):
+        part = part.sort_values("kappa")
         gap = (1 - part["rho"]).where(lambda g: g > 0)  # rho >= 1: no linear convergence
-        ax.plot(part["kappa"], gap, "-o", color=colors[method])
+        ax.plot(part["kappa"], gap, "-", marker=markers[family], color=colors[method])
+    shapes = [plt.Line2D([], [], ls="", marker=markers[f], color="grey", label=tex_safe(f))
+              for f in families]  # fmt: skip
     ax.set(
         xscale="log",
         yscale="log",
@@ -193,6 +194,7 @@ def plot_condition(table: pd.DataFrame) -> plt.Figure:
         ylabel=r"$1-\rho$  ($\rho$: per-step contraction of $\|x - x^*\|$)",
     )
     ax.grid(True, which="both", alpha=0.3)
-    _legend(fig, methods, colors, [gd, hb])
+    handles = [plt.Line2D([], [], color=colors[m], lw=2, label=tex_safe(m)) for m in methods]
+    fig.legend(handles=[*handles, gd, hb, *shapes], loc="outside right center", frameon=False)
     ax.set_title("Linear convergence rate on noise-free quadratics (higher = faster)")
     return fig

@@ -29,8 +29,8 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
     """Write ``fig`` as ``<directory>/<name>.png`` (150 dpi) and ``.svg``; close it."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{name}.png", directory / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1])
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
     plt.close(fig)
     return paths
 
@@ -296,13 +296,14 @@ def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
 
 
 def plot_score_heatmap(score: pd.DataFrame) -> plt.Figure:
-    """Heatmap of the normalized score (problem x method table), methods as rows."""
-    table = score.T.reindex(method_order(score.columns))
-    table.index = [tex_safe(m) for m in table.index]
-    table.columns = [textwrap.fill(tex_safe(p), 22) for p in table.columns]
-    table["mean"] = table.mean(axis=1)
-    width = 3.0 + 1.25 * table.shape[1]
-    fig, ax = plt.subplots(figsize=(width, 2.2 + 0.45 * table.shape[0]), layout="constrained")
+    """Heatmap of the normalized score (a problem x method table), problems as rows, with the
+    mean over problems as the last row."""
+    table = score[method_order(score.columns)].copy()
+    table.loc["mean over problems"] = table.mean(axis=0)
+    table.index = [textwrap.shorten(tex_safe(p), 48, placeholder="...") for p in table.index]
+    table.columns = [tex_safe(m) for m in table.columns]
+    size = (3.6 + 0.95 * table.shape[1], 1.4 + 0.36 * table.shape[0])
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     sns.heatmap(
         table,
         vmin=0,
@@ -311,11 +312,11 @@ def plot_score_heatmap(score: pd.DataFrame) -> plt.Figure:
         annot=True,
         fmt=".2f",
         ax=ax,
+        linewidths=0.5,
         cbar_kws={"label": "normalized score (1 = best on the problem)"},
     )
-    ax.set(xlabel="problem", ylabel="optimizer")
-    ax.tick_params(axis="x", rotation=30)
+    ax.axhline(table.shape[0] - 1, color="white", lw=3)
+    ax.set(xlabel="optimizer", ylabel="")
     ax.tick_params(axis="y", rotation=0)
-    plt.setp(ax.get_xticklabels(), ha="right")
-    ax.set_title("Normalized score: fraction of the best optimizer's log-progress from f0")
+    ax.set_title("Normalized score: fraction of the best\noptimizer's log10-progress from f0")
     return fig

@@ -75,9 +75,9 @@ def problems_section(a: Analysis) -> Section:
         "problems",
         "Per problem: tuned settings and statistics over seeds",
         [
-            "Each optimizer at its tuned setting. IQR = interquartile range over seeds. "
-            "'reached t' is the fraction of seeds whose suboptimality fell to t or below within "
-            "the budget, and 'median steps to t' the median first step among those seeds. "
+            "Each optimizer at its tuned setting. IQR = interquartile range over seeds. A "
+            "column '≤ t' reads 'fraction of seeds whose suboptimality fell to t or below within "
+            "the budget · median first step among those seeds'. "
             "'diverged (whole grid)' counts every setting and seed of the optimizer on the "
             "problem. µs / step is the median over the grid of one run's wall time per step "
             "(batched runs share the cost).",

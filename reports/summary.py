@@ -75,12 +75,22 @@ def winners_display(winners: pd.DataFrame) -> pd.DataFrame:
             + " / "
             + winners["paired"].astype(str),
             "sign-test p": winners["p"].map(lambda p: f"{p:.3g}"),
+            "note": [_winner_note(row) for _, row in winners.iterrows()],
         }
     )
 
 
+def _winner_note(row) -> str:
+    if np.isinf(row["winner_median"]):
+        return "all diverged"
+    if row["tied"]:
+        return f"tie: {row['tied']}"
+    return "same result on every seed (exact)" if row["seed_independent"] else ""
+
+
 def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
-    """One problem's rows of :func:`reports.tables.summary_table`, formatted."""
+    """One problem's rows of :func:`reports.tables.summary_table`, formatted. Each target
+    column ``≤ t`` reads ``"<fraction of seeds that reached t> · <median steps among them>"``."""
     kind = summary["objective"].iloc[0]
     name = "subopt" if kind == "suboptimality" else "train loss"
     out = pd.DataFrame(
@@ -98,8 +108,10 @@ def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
     for column in summary.columns:
         if column.startswith("success@") and summary[column].notna().any():
             target = column.split("@")[1]
-            out[f"reached {target}"] = summary[column].map(fmt_pct)
-            out[f"median steps to {target}"] = summary[f"steps@{target}"].map(fmt)
+            out[f"≤ {target}"] = [
+                f"{fmt_pct(rate)} · {fmt(steps)}"
+                for rate, steps in summary[[column, f"steps@{target}"]].values
+            ]
     out["diverged (whole grid)"] = [
         f"{fmt_pct(r)} of {int(n)}" for r, n in summary[["diverged_grid", "grid_runs"]].values
     ]

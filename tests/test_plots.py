@@ -128,12 +128,15 @@ def test_condition_table_keeps_only_noise_free_quadratics(frames, at_tuned):
 
 
 def test_condition_plot_draws_theory_and_measurements():
-    table = pd.DataFrame({"problem": ["a", "b"], "method": "sgd", "kappa": [10.0, 100.0],
-                          "rho": [9 / 11, 99 / 101]})  # fmt: skip
+    table = pd.DataFrame({"problem": ["a", "b", "c"], "method": "sgd", "kappa": [10.0, 100.0,
+                          50.0], "rho": [9 / 11, 99 / 101, 0.5], "family": ["dim=5", "dim=5",
+                          "dim=2"]})  # fmt: skip
     fig = landscape.plot_condition(table)
     ax = fig.axes[0]
     measured = next(line for line in ax.get_lines() if line.get_marker() == "o")
-    np.testing.assert_allclose(measured.get_ydata(), [2 / 11, 2 / 101])
+    np.testing.assert_allclose(measured.get_ydata(), [2 / 11, 2 / 101])  # dim=5 only
+    other = next(line for line in ax.get_lines() if line.get_marker() == "s")
+    np.testing.assert_allclose(other.get_ydata(), [0.5])
     assert ax.get_xscale() == "log"
 
 
@@ -154,6 +157,7 @@ def test_heatmap_annotates_every_cell_and_the_mean(frames, at_tuned):
     fig = plots.plot_score_heatmap(score)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == 3 * (3 + 1)  # methods x (problems + mean)
+    assert fig.axes[0].get_yticklabels()[-1].get_text() == "mean over problems"
 
 
 def test_config_text_with_dollar_signs_does_not_break_rendering(tmp_path):

@@ -215,3 +215,23 @@ def test_summary_sentences_for_ties_exact_and_sampled_differences():
     assert "fastest to f - f* <= 1e-08 on every seed: b (median 25 steps)" in text[0]
     assert "deterministic problem" in text[1] and "factor 2" in text[1]
     assert "factor 3 [1.5, 6]" in text[2] and "p = 0.0312, significant" in text[2]
+
+
+def test_report_command_on_a_missing_store_says_what_to_do(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    assert main(["report", "--out", str(tmp_path / "nothing")]) == 2
+    assert "optbench run" in capsys.readouterr().err
+
+
+def test_report_command_and_package_import_lightly():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, reports, reports.command; "
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'seaborn') if m in sys.modules)); "
+        "from reports import build_report, load_results; print(callable(build_report))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
