@@ -9,11 +9,8 @@ import re
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
-from test_report_synthetic import synthetic_frames
-
-from reports.build import write_report
+from test_report_synthetic import crafted_report
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
@@ -38,12 +35,8 @@ CSP = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>')
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    def bowl(name, config):
-        return (lambda x: ((x - 1.0) ** 2).sum(axis=1)), np.array([1.0, 1.0])
-
-    frames = synthetic_frames(label_suffix="<script>alert(1)</script>")
-    return write_report(frames, tmp_path_factory.mktemp("browser"), landscape=bowl, n_boot=100)
+def report():
+    return crafted_report()
 
 
 def dump_body(page, tmp_path, width: int) -> str:

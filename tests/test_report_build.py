@@ -11,11 +11,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from test_report_synthetic import synthetic_frames
+import test_report_synthetic as synthetic
+from test_report_synthetic import CRAFTED, synthetic_frames
 
 from reports.build import write_report
 
-CRAFTED = "<script>alert(1)</script>"
 SMALL_MATRIX = f"""# {CRAFTED} in a comment of the matrix must be shown, escaped
 seeds = [0, 1, 2]
 budget = {{ steps = 120 }}
@@ -158,13 +158,8 @@ def test_real_report_includes_the_timing_section(real_report):
 
 
 @pytest.fixture(scope="module")
-def crafted_report(tmp_path_factory):
-    def flat_landscape(name, config):
-        return (lambda x: (x**2).sum(axis=1)), np.array([1.0, 1.0])
-
-    frames = synthetic_frames(partial=True, label_suffix=CRAFTED)
-    out = tmp_path_factory.mktemp("crafted")
-    return write_report(frames, out, landscape=flat_landscape, n_boot=200)
+def crafted_report():
+    return synthetic.crafted_report()
 
 
 def test_crafted_labels_are_escaped_everywhere(crafted_report):

@@ -8,7 +8,12 @@ setting must win. The tests in this file check the frames themselves against the
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -175,6 +180,26 @@ def synthetic_frames(partial: bool = False, label_suffix: str = "") -> dict[str,
     for frame in frames.values():
         frame.attrs.update(partial=partial, store="synthetic.sqlite")
     return frames
+
+
+CRAFTED = "<script>alert(1)</script>"
+
+
+def bowl(problem_name: str, problem_config: str):
+    """A stand-in for problems.REGISTRY in the trajectory background: ``|x - 1|^2``."""
+    return (lambda x: ((x - 1.0) ** 2).sum(axis=1)), np.array([1.0, 1.0])
+
+
+@functools.cache
+def crafted_report() -> Path:
+    """report.html of a partial synthetic store whose problem labels end in :data:`CRAFTED`;
+    built once per test session (shared by the build and browser tests), removed at exit."""
+    from reports.build import write_report
+
+    out = Path(tempfile.mkdtemp(prefix="optbench-report-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    frames = synthetic_frames(partial=True, label_suffix=CRAFTED)
+    return write_report(frames, out, landscape=bowl, n_boot=200)
 
 
 def test_synthetic_frames_follow_the_contract():
