@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks import cli
-from benchmarks.bench_command import report_comparison
+from benchmarks.bench_command import report_comparison, resolve_compare
 from reports.timing import compare_bench, format_table, load_bench, plot_fraction_of_peak
 
 TINY = ["--quick", "--suites", "dense", "gemm", "--shapes", "8,16,4", "--threads", "1"]
@@ -95,3 +95,12 @@ def test_comparison_fails_on_a_slowdown(bench_run, tmp_path, capsys):
     assert report_comparison(table, fail_pct=49.0) == 1
     assert report_comparison(table, fail_pct=51.0) == 0
     assert "slower by more than 49%" in capsys.readouterr().err
+
+
+def test_compare_path_resolution(bench_run, tmp_path):
+    (path,) = (bench_run / "bench").glob("bench-*.json")
+    assert resolve_compare(str(bench_run)) == path  # a results directory: its bench/ subfolder
+    assert resolve_compare(str(path.parent)) == path
+    assert resolve_compare(str(path)) == path
+    with pytest.raises(ValueError, match=r"no bench-\*\.json in"):
+        resolve_compare(str(tmp_path))
