@@ -89,7 +89,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="extra dense shapes (batch, n_in, n_out), e.g. --shapes 128,784,256 32,64,10",
     )
     parser.add_argument("--dtype", choices=DTYPES, default="both", help="default: both")
-    parser.add_argument("--threads", type=positive_int, help="pin BLAS threads (threadpoolctl)")
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N", help="pin BLAS threads (threadpoolctl)"
+    )
     parser.add_argument(
         "--clock",
         choices=tuple(CLOCKS),

@@ -8,11 +8,12 @@ For ``X: (m, n_in)``, ``W: (n_in, n_out)``, ``b: (1, n_out)`` and the upstream g
 
 The backward pass is two matrix products and a reduction, so its lower bound is the time of the
 two bare products, ``matmul(X^T, dZ, out=dW)`` and ``matmul(dZ, W^T, out=dX)`` into preallocated
-arrays, timed in the same session (``test_two_product_bound``, ``role="bound"``);
-``ratio_to_bound`` in the JSON is ``t_min(backward) / t_min(bound)`` for the same shape, dtype
-and R. Every result is checked once, after timing, against a float64 reference within the
-rounding-error bound of a length-k dot product, ``|fl(x.y) - x.y| <= k eps |x|.|y|`` (Higham,
-Accuracy and Stability of Numerical Algorithms, section 3.1), doubled for the reference's own.
+arrays (kind ``two_product_bound``, ``role="bound"``), timed in the same session right before the
+backward of the same shape, dtype and R; ``ratio_to_bound`` in the JSON is
+``t_min(backward) / t_min(bound)``. Every result is checked once, after timing, against a
+float64 reference within the rounding-error bound of a length-k dot product,
+``|fl(x.y) - x.y| <= k eps |x|.|y|`` (Higham, Accuracy and Stability of Numerical Algorithms,
+section 3.1), doubled for the reference's own.
 """
 
 from __future__ import annotations
