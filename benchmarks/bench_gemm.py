@@ -34,7 +34,7 @@ def check_gemm(A: np.ndarray, B: np.ndarray, C: np.ndarray, rows: int = 8) -> No
 
 
 @pytest.mark.parametrize(
-    "n", [pytest.param(n, marks=[pytest.mark.quick] * (n in QUICK_SIZES)) for n in SIZES]
+    "n", [pytest.param(n, marks=pytest.mark.quick if n in QUICK_SIZES else ()) for n in SIZES]
 )
 def test_gemm(timed, benchmark, n, bench_dtype):
     rng = np.random.default_rng(n)

@@ -48,6 +48,7 @@ DTYPE_CHOICES = {"float32": ("float32",), "float64": ("float64",), "both": ("flo
 MAX_ROUNDS = 2000
 STATISTIC = "min"
 FAILED: set[str] = set()  # node ids of failed tests, whose timings are not saved
+THREAD_LIMIT = pytest.StashKey[object]()
 
 
 def parse_shapes(text: str) -> list[tuple[int, int, int]]:
@@ -82,8 +83,8 @@ def pytest_configure(config):
             raise pytest.UsageError(f"--optbench-threads must be >= 1, got {threads}")
         from threadpoolctl import threadpool_limits
 
-        # Kept on the config so that the limit holds for the whole session.
-        config._optbench_thread_limit = threadpool_limits(limits=threads, user_api="blas")
+        # Kept in the config's stash so that the limit holds for the whole session.
+        config.stash[THREAD_LIMIT] = threadpool_limits(limits=threads, user_api="blas")
 
 
 def pytest_generate_tests(metafunc):
@@ -96,7 +97,7 @@ def pytest_generate_tests(metafunc):
         shapes = list(DEFAULT_SHAPES) + [s for s in user if s not in DEFAULT_SHAPES]
         quick = {DEFAULT_SHAPES[0], *user}
         params = [
-            pytest.param(s, id="x".join(map(str, s)), marks=[pytest.mark.quick] * (s in quick))
+            pytest.param(s, id="x".join(map(str, s)), marks=pytest.mark.quick if s in quick else ())
             for s in shapes
         ]
         metafunc.parametrize("dense_shape", params)
