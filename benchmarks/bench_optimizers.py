@@ -13,8 +13,11 @@ session by ``np.add(a, b, out=c)`` on arrays of the same size and dtype (3 array
 and ``fraction_of_peak = bound_s / t_min``. The minimum over rounds is used throughout
 (interference from other processes only adds time).
 
-Run: ``python -m pytest benchmarks/bench_optimizers.py -o python_files='bench_*.py'
---benchmark-only`` (``-m quick`` for 1e5 and 1e6 parameters only).
+Steps of at least ``optimizers._blocks.PARALLEL_MIN`` elements run in
+``optimizers.get_num_threads()`` threads (``--optbench-threads N`` sets it; a CPU-time timer
+forces 1). Run: ``python -m pytest benchmarks/bench_optimizers.py -o python_files='bench_*.py'
+--benchmark-only`` (``-m quick`` for 1e5 and 1e6 parameters only), or ``optbench bench
+--suites optimizers``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 import numpy as np
 import pytest
 
+import optimizers
 from optimizers import REGISTRY
 
 SIZES = (
@@ -33,6 +37,21 @@ SIZES = (
 )
 #: Bandwidth (bytes/s) per (n, dtype), from ``test_bandwidth`` or measured on demand.
 _BANDWIDTH: dict[tuple[int, str], float] = {}
+
+
+@pytest.fixture(autouse=True)
+def optimizer_threads(request):
+    """Threads of the optimizer steps: ``--optbench-threads N`` if given, and 1 when the timer
+    is a thread's CPU clock (it would not count the other threads' work); else the default."""
+    config = request.config
+    wanted = config.getoption("optbench_threads", default=None)
+    if "thread_time" in str(config.getoption("benchmark_timer", default="")):
+        wanted = 1
+    before = optimizers.get_num_threads()
+    if wanted is not None:
+        optimizers.set_num_threads(wanted)
+    yield optimizers.get_num_threads()
+    optimizers.set_num_threads(before)
 
 
 def arrays(n: int, dtype: str, k: int, seed: int = 0) -> list[np.ndarray]:
@@ -78,7 +97,7 @@ def step_bytes(opt) -> int:
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 @pytest.mark.parametrize("n", SIZES)
-def test_step(timed, benchmark, n, bench_dtype, name):
+def test_step(timed, benchmark, n, bench_dtype, name, optimizer_threads):
     """One steady-state step of ``name`` (torch defaults, lr=1e-4) on n parameters."""
     w, g = arrays(n, bench_dtype, 2)
     opt = REGISTRY[name]([w], lr=1e-4)
@@ -98,4 +117,5 @@ def test_step(timed, benchmark, n, bench_dtype, name):
         bound_s=bound,
         ratio_to_bound=t / bound,
         fraction_of_peak=bound / t,
+        threads=optimizer_threads,
     )
