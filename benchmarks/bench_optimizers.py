@@ -29,6 +29,7 @@ import pytest
 
 import optimizers
 from optimizers import REGISTRY
+from optimizers._blocks import PARALLEL_MIN
 
 SIZES = (
     pytest.param(100_000, id="1e5", marks=pytest.mark.quick),
@@ -117,5 +118,5 @@ def test_step(timed, benchmark, n, bench_dtype, name, optimizer_threads):
         bound_s=bound,
         ratio_to_bound=t / bound,
         fraction_of_peak=bound / t,
-        threads=optimizer_threads,
+        threads=optimizer_threads if n >= PARALLEL_MIN else 1,
     )
