@@ -52,24 +52,37 @@ def run_one_thread(spec: BatchSpec) -> BatchResult:
 def local_processes(specs: Iterator[BatchSpec], jobs: int) -> Iterator[BatchResult]:
     """Run batches in ``jobs`` worker processes; closing the iterator stops the workers.
 
-    Workers ignore SIGINT: on Ctrl-C the parent decides (it terminates them, then reports what
-    the store kept). A worker that dies mid-batch raises :class:`WorkerError`.
+    Workers start from a clean fork server (no inherited signal handlers, threads, pipes or
+    database handles). They ignore SIGINT: on Ctrl-C the parent decides (it stops them, then
+    reports what the store kept). A worker whose parent dies sees its pipe close and exits after
+    at most its current batch. A worker that dies mid-batch raises :class:`WorkerError`.
     """
-    ctx = get_context("fork" if "fork" in _methods() else "spawn")
+    ctx = get_context("forkserver" if "forkserver" in _methods() else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["benchmarks.runner", "optimizers", "problems"])
     workers = []
-    for _ in range(jobs):
-        parent_end, child_end = ctx.Pipe()
-        proc = ctx.Process(target=_work, args=(child_end, BLAS_THREADS), daemon=True)
-        proc.start()
-        child_end.close()
-        workers.append((proc, parent_end))
     try:
+        for _ in range(jobs):
+            parent_end, child_end = ctx.Pipe()
+            proc = ctx.Process(target=_work, args=(child_end, BLAS_THREADS), daemon=True)
+            proc.start()
+            child_end.close()
+            workers.append((proc, parent_end))
         yield from _dispatch(specs, workers)
     finally:
-        for proc, conn in workers:
+        _stop(workers)
+
+
+def _stop(workers: list) -> None:
+    """Close the pipes (idle workers exit), terminate busy ones, kill what still lingers."""
+    for proc, conn in workers:
+        conn.close()
+        if proc.is_alive():
             proc.terminate()
-            conn.close()
-        for proc, _ in workers:
+    for proc, _ in workers:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
             proc.join()
 
 
@@ -100,17 +113,19 @@ def _dispatch(specs: Iterator[BatchSpec], workers: list) -> Iterator[BatchResult
             del busy[i]
             idle.append(i)
             if kind == "error":
-                raise WorkerError(f"a batch of {busy_label(payload)} failed:\n{payload[1]}")
+                raise WorkerError(f"a batch of {_label(payload[0])} failed:\n{payload[1]}")
             yield payload
 
 
-def busy_label(payload) -> str:
-    spec = payload[0]
+def _label(spec: BatchSpec) -> str:
     return f"{spec.optimizer} ({spec.convention}) on {spec.problem_name}"
 
 
 def _work(conn, threads: int) -> None:
-    """Worker loop: receive a spec, send back ("ok", result) or ("error", (spec, traceback))."""
+    """Worker loop: receive a spec, send back ("ok", result) or ("error", (spec, traceback)).
+
+    Returns when the parent closes its end of the pipe (or dies).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from threadpoolctl import threadpool_limits
@@ -119,12 +134,16 @@ def _work(conn, threads: int) -> None:
         while True:
             try:
                 spec = conn.recv()
-            except EOFError:
+            except (EOFError, OSError):
                 return
             try:
-                conn.send(("ok", run_batch(spec)))
+                message = ("ok", run_batch(spec))
             except Exception:
-                conn.send(("error", (spec, traceback.format_exc())))
+                message = ("error", (spec, traceback.format_exc()))
+            try:
+                conn.send(message)
+            except OSError:
+                return
 
 
 def dask_cluster(specs: Iterator[BatchSpec], address: str) -> Iterator[BatchResult]:
