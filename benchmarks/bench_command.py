@@ -5,7 +5,9 @@ steps, ...) in a fresh ``python -m pytest`` process whose settings do not depend
 project configuration: a generated ini file, ``--rootdir`` the suites' directory, no cache,
 a temporary working directory. pytest-benchmark's JSON is saved as
 ``<out>/bench/bench-<UTC time>.json`` (failed cases left out); ``reports.timing`` reads it
-back for the table printed here and for the report's timing section.
+back for the table printed here and for the report's timing section: ``<out>/report.html`` is
+rebuilt when ``<out>`` holds the store of an ``optbench run`` (not under ``--quick``, which
+keeps to its 30 s, nor with ``--no-report``).
 
 Exit codes: 0 success; 1 a benchmark failed (e.g. its correctness check) or ``--compare``
 found a slowdown beyond ``--compare-fail``; 2 invalid arguments; otherwise pytest's own code.
@@ -99,6 +101,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="cpu: CPU time of the calling thread, unaffected by other processes' load "
         "(needs --threads 1); default: wall",
     )
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not rebuild <out>/report.html (rebuilt with the timing section when "
+        "<out> holds an optbench run's store, except under --quick)",
+    )
     parser.add_argument("--suites", nargs="+", metavar="NAME", help=f"subset of: {names}")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression")
     parser.add_argument("--compare", metavar="PATH", help="earlier JSON (or a dir: its newest)")
@@ -146,10 +154,21 @@ def main(args: argparse.Namespace) -> int:
     if code != 0:
         print(f"optbench bench: some benchmarks failed (pytest exit {code})", file=sys.stderr)
         return code
+    refresh_report(Path(args.out), skip=args.no_report or args.quick)
     if previous is not None:
         fail_pct = DEFAULT_FAIL_PCT if args.compare_fail is None else args.compare_fail
         return report_comparison(compare_bench(previous, json_path), fail_pct)
     return 0
+
+
+def refresh_report(out: Path, *, skip: bool) -> None:
+    """Rebuild the report (now with its timing section) when ``out`` holds a results store."""
+    if skip or not (out / "optbench.sqlite").exists():
+        print(f"The report's timing section is added by `optbench report --out {out}`.")
+        return
+    from reports import build_report
+
+    print(f"Report: {build_report(out)}")
 
 
 def selected_suites(names: list[str] | None) -> list[Path]:
