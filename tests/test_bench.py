@@ -161,3 +161,19 @@ def test_problems_dense_passes_the_checks(runs):
     check_dense_forward(layer.forward(case.X), case)
     dX = layer.backward(case.dZ)
     check_dense_backward(case, layer.dweights, layer.dbiases, dX)
+
+
+def test_report_is_rebuilt_only_next_to_a_store(tmp_path, monkeypatch, capsys):
+    import reports
+
+    from benchmarks.bench_command import refresh_report
+
+    built = []
+    monkeypatch.setattr(reports, "build_report", lambda out: built.append(out) or out / "r.html")
+    refresh_report(tmp_path, skip=False)  # no store: only a hint
+    (tmp_path / "optbench.sqlite").touch()
+    refresh_report(tmp_path, skip=True)  # --quick or --no-report
+    assert built == []
+    assert capsys.readouterr().out.count("`optbench report --out") == 2
+    refresh_report(tmp_path, skip=False)
+    assert built == [tmp_path]
