@@ -91,7 +91,9 @@ class Dense:
             self.dweights = np.empty_like(self.weights)
             self.dbiases = np.empty_like(self.biases)
         np.matmul(X.swapaxes(-1, -2), dvalues, out=self.dweights)
-        np.sum(dvalues, axis=-2, keepdims=True, out=self.dbiases)
+        ones = _buffer(self, "_ones", (1, dvalues.shape[-2]), dvalues.dtype)
+        ones.fill(1.0)
+        np.matmul(ones, dvalues, out=self.dbiases)  # sum over samples: 2-10x faster than np.sum
         if not need_dinputs:
             self.dinputs = None
             return None
