@@ -16,6 +16,7 @@ NumPy releases the GIL inside ufunc loops, so large parameters are split between
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -102,7 +103,10 @@ def run_split(task, items: list, size: int) -> None:
         task(shared, 0)
         return
     pool = _worker_pool(workers - 1)
-    futures = [pool.submit(task, shared, w) for w in range(1, workers)]
+    # each worker runs in a copy of the caller's context, so np.errstate applies there too
+    futures = [
+        pool.submit(contextvars.copy_context().run, task, shared, w) for w in range(1, workers)
+    ]
     try:
         task(shared, 0)
     finally:  # never return while a worker still writes

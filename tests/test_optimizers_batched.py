@@ -1,6 +1,8 @@
 """Vectorized over runs: a batched step equals R separate runs bit for bit, whatever the
 blocking, threading or memory layout; (R,) hyperparameters broadcast along axis 0."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -163,6 +165,20 @@ def test_a_diverged_run_does_not_touch_the_others(name, opts):
         alone = run(name, [init[r].copy()], {**opts, **one_run(sweep, r)}, steps=3)[0]
         np.testing.assert_array_equal(w[r], alone)
     assert not np.all(np.isfinite(w[1]))
+
+
+def test_worker_threads_follow_the_callers_errstate(monkeypatch):
+    """np.errstate is per context: worker threads must run in the caller's."""
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 64)
+    monkeypatch.setattr(_blocks, "PARALLEL_MIN", 1)
+    w = np.ones(8192)
+    g = np.full(8192, np.inf)  # inf / inf in every block: "invalid" wherever it runs
+    opt = REGISTRY["adam"]([w], lr=0.1)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("error")  # a worker ignoring errstate would warn, hence raise
+        for _ in range(20):
+            opt.step([g])
+    assert np.all(np.isnan(w))
 
 
 # -- property tests -----------------------------------------------------------------------
