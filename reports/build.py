@@ -15,11 +15,12 @@ The benchmark-timing section (docs/contracts.md §5) is included when
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from reports import plots
+from reports import drawing, plots
 from reports.analysis import Analysis, analyze
 from reports.landscape import plot_condition, plot_trajectories, problem_landscape
 from reports.render import Figure, Section, markdown_table, render_html, render_markdown
@@ -32,6 +33,8 @@ from reports.sections import (
     summary_section,
     timing_section,
 )
+from reports.style import FLOOR
+from reports.tables import TUNING_RULE
 
 TABLES = ("runs", "curves", "paths", "targets", "invocations")
 TITLE = "optbench: gradient-descent optimizers compared"
@@ -60,147 +63,101 @@ def write_report(
     runs = frames["runs"]
     partial = bool(runs.attrs.get("partial", False))
     invocations = frames.get("invocations", pd.DataFrame())
-    if runs.empty:
-        sections = [
-            Section(
-                "summary",
-                "Summary",
-                [
-                    "The store holds no runs yet"
-                    + (
-                        " (the matrix is still running or was "
-                        "interrupted before the first batch finished)."
-                        if partial
-                        else "."
-                    )
-                ],
-                css_class="partial",
-            )
-        ]
-    else:
-        analysis = analyze(frames, n_boot=n_boot)
-        figures = _save_figures(analysis, out, landscape)
-        sections = [
-            summary_section(analysis, partial),
-            method_section(),
-            ranking_section(analysis, figures),
-            problems_section(analysis),
-            *_figure_sections(figures),
-        ]
+    analysis = None if runs.empty else analyze(frames, n_boot=n_boot)
+    sections = _result_sections(analysis, partial, out, landscape)
     if bench is not None:
         sections.append(timing_section(bench, out))
     sections += [matrix_section(invocations), metadata_section(invocations, runs)]
     _save_tables(sections, out)
-    if not runs.empty:
+    if analysis is not None:
         _save_raw_tables(analysis, out)
-    store = runs.attrs.get("store", "?")
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    subtitle = f"Generated {now} from {store}" + (" — PARTIAL RESULTS" if partial else "")
+    subtitle = f"Generated {now} from {runs.attrs.get('store', '?')}"
+    subtitle += " — PARTIAL RESULTS" if partial else ""
     html_path = out / "report.html"
     html_path.write_text(render_html(TITLE, subtitle, sections, out), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(TITLE, subtitle, sections), encoding="utf-8")
     return html_path
 
 
-def _figure_specs(a: Analysis, landscape):
-    """``(Figure, section, builder or None)``; None when the matrix has no data for it."""
-    from reports.tables import TUNING_RULE
-
-    mlp = a.curves[a.curves["problem"].isin(a.runs.loc[a.runs["problem_name"] == "mlp", "problem"])]
-    has_targets = len(a.targets) > 0
+def _result_sections(a: Analysis | None, partial: bool, out: Path, landscape) -> list[Section]:
+    """Summary, method, ranking, per-problem tables and the figure sections (figures saved)."""
+    if a is None:
+        why = " (the matrix is still running, or stopped before its first batch)" if partial else ""
+        return [
+            Section(
+                "summary", "Summary", [f"The store holds no runs yet{why}."], css_class="partial"
+            )
+        ]
+    figures = _save_figures(a, out, landscape)
     return [
-        (
-            Figure(
-                "score_heatmap",
-                "Normalized score per optimizer and problem",
-                "1 = the best optimizer on that problem; 0 = no progress from the start or "
-                "diverged. The last column is the mean over problems.",
-            ),
-            "ranking",
-            lambda: plots.plot_score_heatmap(a.scores),
-        ),
-        (
-            Figure(
-                "convergence",
-                "Convergence at tuned settings",
-                "Objective (log scale) vs step; line = median over seeds, band = interquartile "
-                "range; X = the median run diverged there. Values below 1e-14 drawn at 1e-14.",
-            ),
-            "curves",
-            lambda: plots.plot_convergence(a.curves, a.kinds),
-        ),
-        (
-            Figure(
-                "lr_sensitivity",
-                "Learning-rate sensitivity",
-                "Median final objective over seeds vs lr over the whole grid. Hollow markers: "
-                "some seeds diverged; x in the top strip: the median diverged.",
-            ),
-            "curves",
-            lambda: plots.plot_lr_sensitivity(a.settings, a.kinds),
-        ),
-        (
-            Figure(
-                "ecdf",
-                "Fixed-target ECDF (COCO style)",
-                "Fraction of (problem, target, seed) triples whose suboptimality reached the "
-                "target by a given step, at tuned settings; targets never reached keep the "
-                "curve below 1.",
-            ),
-            "curves",
-            (lambda: plots.plot_ecdf(a.targets, a.budget)) if has_targets else None,
-        ),
-        (
-            Figure(
-                "trajectories",
-                "Trajectories on the 2-D problems",
-                "Every optimizer at its tuned setting from the same start (one seed), over the "
-                "contours of the exact objective (log-spaced levels). " + TUNING_RULE,
-            ),
-            "geometry",
-            (lambda: plot_trajectories(a.paths, a.runs, _short_rule(), landscape))
-            if len(a.paths)
-            else None,
-        ),
-        (
-            Figure(
-                "condition",
-                "Linear rate vs condition number (noise-free quadratics)",
-                "1 - rho, rho the fitted per-step contraction of |x - x*| at tuned settings, "
-                "against the worst-case theory of gradient descent with lr = 2/(L + mu) and heavy "
-                "ball with Polyak's tuning. The rate is fitted on the later half of each run; "
-                "within a finite budget it can beat the worst case when the slowest "
-                "eigen-directions carry little of the initial error. Marker shape = quadratic "
-                "family (dimension, spectrum); lines join one family only.",
-            ),
-            "geometry",
-            (lambda: plot_condition(a.condition)) if len(a.condition) else None,
-        ),
-        (
-            Figure(
-                "mlp",
-                "MLP: loss and accuracy per epoch",
-                "Training and test cross-entropy (log scale) and accuracy per epoch at tuned "
-                "settings (tuned on the final training loss); median over seeds, band = IQR.",
-            ),
-            "mlp",
-            (lambda: plots.plot_mlp(mlp)) if len(mlp) else None,
-        ),
+        summary_section(a, partial),
+        method_section(),
+        ranking_section(a, figures),
+        problems_section(a),
+        *_figure_sections(figures),
     ]
 
 
-def _short_rule() -> str:
-    return "median over seeds of the final suboptimality f - f* (diverged = +inf)"
+SHORT_RULE = "median over seeds of the final suboptimality f - f* (diverged = +inf)"
+FIGURES = (
+    (Figure("score_heatmap", "Normalized score per optimizer and problem",
+            "1 = the best optimizer on that problem; 0 = no progress from the start, or "
+            "diverged. The last row is the mean over problems."), "ranking"),
+    (Figure("convergence", "Convergence at tuned settings",
+            "Objective (log scale) vs step; line = median over seeds, band = interquartile "
+            f"range; X = the median run diverged there. Values below {FLOOR:.0e} drawn at "
+            f"{FLOOR:.0e}."), "curves"),
+    (Figure("lr_sensitivity", "Learning-rate sensitivity",
+            "Median final objective over seeds vs lr, over the whole grid. Hollow markers: some "
+            "seeds diverged; x in the top strip: the median diverged (kept, not dropped). "
+            f"Values below {FLOOR:.0e} drawn at {FLOOR:.0e}."), "curves"),
+    (Figure("ecdf", "Fixed-target ECDF (COCO style)",
+            "Fraction of (problem, target, seed) triples whose suboptimality reached the target "
+            "by a given step, at tuned settings; targets never reached keep the curve below 1."),
+     "curves"),
+    (Figure("trajectories", "Trajectories on the 2-D problems",
+            "Every optimizer at its tuned setting from the same start (one seed), over the "
+            "contours of the exact objective (log-spaced levels). " + TUNING_RULE), "geometry"),
+    (Figure("condition", "Linear rate vs condition number (noise-free quadratics)",
+            "1 - rho, rho the fitted per-step contraction of |x - x*| at tuned settings, against "
+            "the worst-case theory of gradient descent with lr = 2/(L + mu) and heavy ball with "
+            "Polyak's tuning. The rate is fitted on the later half of each run; within a finite "
+            "budget it can beat the worst case when the slowest eigen-directions carry little "
+            "of the initial error. Marker shape = quadratic family (dimension, spectrum); lines "
+            "join one family only."), "geometry"),
+    (Figure("mlp", "MLP: loss and accuracy per epoch",
+            "Training and test cross-entropy (log scale) and accuracy per epoch at tuned "
+            "settings (tuned on the final training loss); median over seeds, band = IQR."), "mlp"),
+)  # fmt: skip
+"""Every figure of the report, in order, with the section it belongs to."""
+
+
+def _builders(a: Analysis, landscape) -> dict[str, Callable[[], object] | None]:
+    """``name -> () -> Figure``, or None where the matrix has no data for that figure."""
+    mlp = a.curves[a.curves["problem"].isin(a.runs.loc[a.runs["problem_name"] == "mlp", "problem"])]
+    return {
+        "score_heatmap": lambda: plots.plot_score_heatmap(a.scores),
+        "convergence": lambda: plots.plot_convergence(a.curves, a.kinds),
+        "lr_sensitivity": lambda: plots.plot_lr_sensitivity(a.settings, a.kinds),
+        "ecdf": (lambda: plots.plot_ecdf(a.targets, a.budget)) if len(a.targets) else None,
+        "trajectories": (lambda: plot_trajectories(a.paths, a.runs, SHORT_RULE, landscape))
+        if len(a.paths) else None,
+        "condition": (lambda: plot_condition(a.condition)) if len(a.condition) else None,
+        "mlp": (lambda: plots.plot_mlp(mlp)) if len(mlp) else None,
+    }  # fmt: skip
 
 
 def _save_figures(a: Analysis, out: Path, landscape) -> list[tuple[str, Figure | str]]:
     """Draw and save each figure; ``(section, Figure)`` or ``(section, reason it is absent)``."""
+    builders = _builders(a, landscape)
     saved = []
-    for figure, section, build in _figure_specs(a, landscape):
+    for figure, section in FIGURES:
+        build = builders[figure.name]
         if build is None:
             saved.append((section, f"{figure.title}: not applicable to this matrix (no data)."))
             continue
-        plots.save_figure(build(), out / "figures", figure.name)
+        drawing.save_figure(build(), out / "figures", figure.name)
         saved.append((section, figure))
     return saved
 

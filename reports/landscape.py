@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
 
-from reports.plots import _grid, _legend
+from reports.drawing import grid, legend
 from reports.style import FLOOR, method_order, palette, tex_safe
 
 Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None]]
@@ -68,6 +68,25 @@ def _contour(ax, f, lo, hi, n: int = 160):
     ax.contour(gx, gy, shifted, levels=levels, norm=norm, colors="0.45", linewidths=0.5)
 
 
+def _start_text(rows: pd.DataFrame) -> str:
+    start = rows.sort_values("step").iloc[0]
+    return f"{start['x0']:.3g}, {start['x1']:.3g}"
+
+
+def _draw_paths(ax, rows: pd.DataFrame, f, x_star, colors: dict[str, str]) -> None:
+    """Contours of ``f`` under every method's path in ``rows`` (one seed), the start and x*."""
+    lo, hi = _bounds(rows.sort_values("step")[["x0", "x1"]].to_numpy(float), x_star)
+    _contour(ax, f, lo, hi)
+    for method, part in rows.groupby("method", sort=False):
+        part = part.sort_values("step")
+        ax.plot(part["x0"], part["x1"], "-o", color=colors[method], lw=1.4, ms=2.2)
+    start = rows.sort_values("step").iloc[0]
+    ax.plot(start["x0"], start["x1"], "o", ms=8, mfc="white", mec="black")
+    if x_star is not None:
+        ax.plot(*np.asarray(x_star)[:2], "*", ms=14, color="gold", mec="black")
+    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_0$", ylabel="$x_1$")
+
+
 def plot_trajectories(
     paths: pd.DataFrame,
     runs: pd.DataFrame,
@@ -82,7 +101,7 @@ def plot_trajectories(
     methods = method_order(paths["method"])
     colors = palette(methods)
     problems = list(dict.fromkeys(paths["problem"]))
-    fig, axes = _grid(len(problems), ncols=2, size=(5.2, 4.6))
+    fig, axes = grid(len(problems), ncols=2, size=(5.2, 4.6))
     info = runs.drop_duplicates("problem").set_index("problem")
     for ax, problem in zip(axes, problems, strict=False):
         rows = paths[paths["problem"] == problem]
@@ -90,36 +109,15 @@ def plot_trajectories(
         seed = seeds[seeds == seeds.max()].index.min()
         rows = rows[rows["seed"] == seed].sort_values("step")
         f, x_star = landscape(info.at[problem, "problem_name"], info.at[problem, "problem_config"])
-        xy = rows[["x0", "x1"]].to_numpy(float)
-        lo, hi = _bounds(xy, x_star)
-        _contour(ax, f, lo, hi)
-        for method in methods:
-            part = rows[rows["method"] == method]
-            ax.plot(
-                part["x0"],
-                part["x1"],
-                "-o",
-                color=colors[method],
-                lw=1.4,
-                ms=2.2,
-                label=tex_safe(method),
-            )
-        start = rows.iloc[0]
-        ax.plot(start["x0"], start["x1"], "o", ms=8, mfc="white", mec="black")
-        if x_star is not None:
-            ax.plot(*np.asarray(x_star)[:2], "*", ms=14, color="gold", mec="black")
-        ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_0$", ylabel="$x_1$")
-        ax.set_title(
-            f"{tex_safe(problem)}\nseed {seed}, start ({start['x0']:.3g}, {start['x1']:.3g})",
-            fontsize=9,
-        )
+        _draw_paths(ax, rows, f, x_star, colors)
+        ax.set_title(f"{tex_safe(problem)}\nseed {seed}, start ({_start_text(rows)})", fontsize=9)
     marks = [
         plt.Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="black", label="start"),
         plt.Line2D(
             [], [], ls="", marker="*", ms=12, color="gold", mec="black", label="a minimizer x*"
         ),
     ]
-    _legend(fig, methods, colors, marks)
+    legend(fig, methods, colors, marks)
     fig.suptitle(
         "Trajectories at tuned settings (no gradient clipping). Tuned by: " + objective,
         fontsize=10,

@@ -1,16 +1,16 @@
 """Figures of the report: each function takes DataFrames and returns a matplotlib Figure.
 
 Inputs are the frames of ``reports.load_results`` (docs/contracts.md §3) plus the ``tuned``
-table of :func:`reports.tables.tune`. Nothing here reads files or saves; see
-:func:`save_figure`. Colors come from :func:`reports.style.palette`, the same in every figure.
-Bands are the interquartile range over seeds; lines the median. A run that diverged counts as
-``+inf`` from its divergence step on, so a median line ends where half the seeds diverged.
+table of :func:`reports.tables.tune`. Nothing here reads files or saves (see
+:func:`reports.drawing.save_figure`). Colors come from :func:`reports.style.palette`, the same
+in every figure. Bands are the interquartile range over seeds; lines the median. A run that
+diverged counts as ``+inf`` from its divergence step on, so a median line ends where half the
+seeds diverged.
 """
 
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import matplotlib
 
@@ -20,87 +20,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from reports.drawing import band, draw_band, grid, legend
 from reports.style import FLOOR, method_order, objective_label, palette, tex_safe
-
-_HUGE = 1e300  # stands in for +inf inside np.nanquantile; quantiles >= _HUGE / 4 are inf
-
-
-def save_figure(fig, directory: Path, name: str) -> list[Path]:
-    """Write ``fig`` as ``<directory>/<name>.png`` (150 dpi) and ``.svg``; close it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"{name}.png", directory / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
-    plt.close(fig)
-    return paths
-
-
-def band(curves: pd.DataFrame, value: str, x: str = "step") -> pd.DataFrame:
-    """Median and IQR over runs of ``value`` at each ``x``, per (problem, method).
-
-    Runs are aligned on ``x``; after a diverged run's last record its value is ``+inf``.
-    Returns columns ``problem, method, x, median, q25, q75``.
-    """
-    out = []
-    for (problem, method), rows in curves.groupby(["problem", "method"], sort=False):
-        wide = rows.pivot_table(index=x, columns="run_id", values=value, aggfunc="first")
-        diverged = rows.groupby("run_id")["status"].first().eq("diverged")
-        wide = wide.ffill()
-        for run_id in diverged[diverged].index.intersection(wide.columns):
-            last = rows.loc[rows["run_id"] == run_id, x].max()
-            wide.loc[wide.index > last, run_id] = np.inf
-        values = np.nan_to_num(wide.to_numpy(float), nan=np.nan, posinf=_HUGE)
-        q = np.nanquantile(values, [0.5, 0.25, 0.75], axis=1)
-        q = np.where(q >= _HUGE / 4, np.inf, q)
-        out.append(
-            pd.DataFrame(
-                {
-                    "problem": problem,
-                    "method": method,
-                    x: wide.index,
-                    "median": q[0],
-                    "q25": q[1],
-                    "q75": q[2],
-                }
-            )
-        )
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
-
-
-def _grid(n: int, ncols: int = 3, size=(4.3, 3.3)):
-    ncols = max(1, min(ncols, n))
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(size[0] * ncols, size[1] * nrows),
-        squeeze=False,
-        layout="constrained",
-    )
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, list(axes.flat[:n])
-
-
-def _legend(fig, methods, colors, extra=()):
-    handles = [plt.Line2D([], [], color=colors[m], lw=2, label=tex_safe(m)) for m in methods]
-    fig.legend(
-        handles=[*handles, *extra],
-        loc="outside lower center",
-        ncol=min(len(handles) + len(extra), 7),
-        frameon=False,
-    )
-
-
-def _draw_band(ax, frame, x, color, label=None):
-    finite = np.isfinite(frame["median"])
-    ax.plot(frame[x][finite], frame["median"][finite], color=color, lw=1.8, label=label)
-    ax.fill_between(
-        frame[x], frame["q25"], frame["q75"].replace(np.inf, np.nan), color=color, alpha=0.2, lw=0
-    )
-    if not finite.all() and finite.any():
-        last = frame[finite].iloc[-1]
-        ax.plot(last[x], last["median"], marker="X", ms=9, color=color, mec="black", mew=0.6)
 
 
 def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
@@ -118,19 +39,19 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     methods = method_order(frame["method"])
     colors = palette(methods)
     problems = list(dict.fromkeys(frame["problem"]))
-    fig, axes = _grid(len(problems))
+    fig, axes = grid(len(problems))
     for ax, problem in zip(axes, problems, strict=False):
         for method in methods:
             rows = stats[(stats["problem"] == problem) & (stats["method"] == method)]
             if len(rows):
-                _draw_band(ax, rows, "step", colors[method])
+                draw_band(ax, rows, "step", colors[method])
         ax.set(yscale="log", xlabel="step", title=tex_safe(problem))
         ax.set_ylabel(objective_label(kinds[problem]))
         ax.grid(True, which="major", alpha=0.3)
     marker = plt.Line2D(
         [], [], ls="", marker="X", color="grey", mec="black", label="median diverged here"
     )
-    _legend(fig, methods, colors, [marker])
+    legend(fig, methods, colors, [marker])
     fig.suptitle("Convergence at tuned settings (median over seeds, band = IQR)")
     return fig
 
@@ -146,7 +67,7 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     colors = palette(methods)
     best = settings.sort_values("median").groupby(["problem", "method", "lr"]).head(1)
     problems = list(dict.fromkeys(settings["problem"]))
-    fig, axes = _grid(len(problems))
+    fig, axes = grid(len(problems))
     for ax, problem in zip(axes, problems, strict=False):
         for i, method in enumerate(methods):
             rows = best[(best["problem"] == problem) & (best["method"] == method)]
@@ -163,7 +84,7 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
         ),
         plt.Line2D([], [], ls="", marker="x", color="grey", mew=2, label="median diverged (top)"),
     ]
-    _legend(fig, methods, colors, extra)
+    legend(fig, methods, colors, extra)
     fig.suptitle(
         "Learning-rate sensitivity: median final objective over seeds "
         "(best other hyperparameters at each lr)"
@@ -242,7 +163,7 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> plt.Figure:
     colors = palette(methods)
     values = sorted(targets["target"].unique(), reverse=True)
     shown = [values[i] for i in sorted({0, len(values) // 2, len(values) - 1})]
-    fig, axes = _grid(1 + len(shown), ncols=4, size=(3.9, 3.3))
+    fig, axes = grid(1 + len(shown), ncols=4, size=(3.9, 3.3))
     subsets = [("all targets pooled", targets)] + [
         (f"target f - f* <= {t:.0e}", targets[targets["target"] == t]) for t in shown
     ]
@@ -254,7 +175,7 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> plt.Figure:
         ax.set(xlim=(0, budget * 1.05), ylim=(0, 1.02), xlabel="step (symlog)", title=title)
         ax.set_ylabel("fraction of runs x targets reached" if i == 0 else "")
         ax.grid(True, alpha=0.3)
-    _legend(fig, methods, colors)
+    legend(fig, methods, colors)
     fig.suptitle(
         f"Fixed-target ECDF of steps to reach f - f* <= target, over "
         f"{targets['problem'].nunique()} problem(s) and {targets['seed'].nunique()} seed(s)\n"
@@ -274,7 +195,7 @@ def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
         ("train_acc", "training accuracy"),
         ("test_acc", "test accuracy"),
     ]
-    fig, axes = _grid(4 * len(problems), ncols=4, size=(3.6, 3.0))
+    fig, axes = grid(4 * len(problems), ncols=4, size=(3.6, 3.0))
     for i, problem in enumerate(problems):
         rows = curves[curves["problem"] == problem]
         for j, (column, name) in enumerate(panels):
@@ -283,13 +204,13 @@ def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
             for method in methods:
                 part = stats[stats["method"] == method] if len(stats) else stats
                 if len(part):
-                    _draw_band(ax, part, "epoch", colors[method])
+                    draw_band(ax, part, "epoch", colors[method])
             unit = "cross-entropy (nats)" if "loss" in column else "accuracy (fraction correct)"
             title = name if len(problems) == 1 else f"{tex_safe(problem)}\n{name}"
             ax.set(xlabel="epoch", ylabel=unit, title=title)
             ax.set_yscale("log" if "loss" in column else "linear")
             ax.grid(True, alpha=0.3)
-    _legend(fig, methods, colors)
+    legend(fig, methods, colors)
     name = tex_safe(problems[0]) if len(problems) == 1 else "MLP"
     fig.suptitle(f"{name} at tuned settings (median over seeds, band = IQR)")
     return fig

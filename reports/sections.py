@@ -90,11 +90,11 @@ def problems_section(a: Analysis) -> Section:
 
 
 def timing_section(bench: pd.DataFrame, out: Path) -> Section:
-    from reports import plots, timing
+    from reports import drawing, timing
 
     table = timing.timing_table(bench) if hasattr(timing, "timing_table") else bench
     display = table.map(lambda v: fmt(v) if isinstance(v, float) else str(v))
-    plots.save_figure(timing.plot_fraction_of_peak(bench), out / "figures", "timing")
+    drawing.save_figure(timing.plot_fraction_of_peak(bench), out / "figures", "timing")
     blas = bench.attrs.get("blas") or "unknown"
     return Section(
         "timing",

@@ -54,14 +54,16 @@ def quantile(values, q: float) -> float:
 
 
 def setting_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (problem, method, setting): ``lr``, ``seeds``, ``diverged`` (count) and
-    ``median`` final objective over seeds."""
+    """One row per (problem, method, setting): ``lr``, ``hparams`` (the full JSON, so a tuned
+    setting can be reproduced), ``seeds``, ``diverged`` (count) and ``median`` final objective
+    over seeds."""
     frame = add_method(runs)
     frame["objective"] = final_objective(frame)
     frame["is_diverged"] = frame["status"] == "diverged"
     grouped = frame.groupby([*GROUP, "setting"], sort=False)
     table = grouped.agg(
         lr=("lr", "first"),
+        hparams=("hparams", "first"),
         seeds=("seed", "nunique"),
         diverged=("is_diverged", "sum"),
         median=("objective", lambda s: quantile(s, 0.5)),

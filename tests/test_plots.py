@@ -14,7 +14,7 @@ import pytest
 from matplotlib.colors import to_hex
 from test_report_synthetic import synthetic_frames
 
-from reports import landscape, plots
+from reports import drawing, landscape, plots
 from reports.ranking import median_table, objective_matrices, scores
 from reports.style import FLOOR, objective_kinds, palette
 from reports.tables import setting_table, tune, tuned_runs
@@ -48,7 +48,7 @@ def test_band_counts_a_diverged_run_as_inf_after_its_last_record():
         "step": [0, 1, 2, 3, 0, 1, 0, 1, 2, 3],
         "value": [4.0, 3.0, 2.0, 1.0, 4.0, 8.0, 4.0, 2.0, 1.0, 0.5],
     })  # fmt: skip
-    stats = plots.band(curves, "value").set_index("step")
+    stats = drawing.band(curves, "value").set_index("step")
     assert stats.loc[1, "median"] == 3.0  # [3, 8, 2]
     assert stats.loc[2, "median"] == 2.0  # [2, inf, 1]
     assert stats.loc[3, "q75"] == np.inf  # [1, inf, 0.5]: h = 1.5 between 1 and inf
@@ -165,13 +165,13 @@ def test_config_text_with_dollar_signs_does_not_break_rendering(tmp_path):
                            "finished", "step": [0, 1], "subopt": [1.0, 0.5],
                            "loss": [1.0, 0.5]})  # fmt: skip
     fig = plots.plot_convergence(curves, pd.Series({"$x^$": "suboptimality"}))
-    paths = plots.save_figure(fig, tmp_path, "dollar")
+    paths = drawing.save_figure(fig, tmp_path, "dollar")
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
 def test_save_figure_writes_png_and_svg(tmp_path):
     fig, ax = plt.subplots()
     ax.plot([1, 2], [FLOOR, 1.0])
-    png, svg = plots.save_figure(fig, tmp_path / "figs", "x")
+    png, svg = drawing.save_figure(fig, tmp_path / "figs", "x")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert svg.read_text().lstrip().startswith("<?xml")

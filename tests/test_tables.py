@@ -19,7 +19,8 @@ def make_runs(rows) -> pd.DataFrame:
         diverged = subopt is None
         records.append({
             "run_id": f"r{i}", "optimizer": optimizer, "convention": "torch",
-            "setting": f"lr={lr:g}", "lr": lr, "problem": problem, "problem_name": "quadratic",
+            "setting": f"lr={lr:g}", "lr": lr, "hparams": f'{{"lr": {lr}}}', "problem": problem,
+            "problem_name": "quadratic",
             "seed": seed, "status": "diverged" if diverged else "finished",
             "f_star": 0.0, "final_subopt": np.nan if diverged else subopt,
             "final_loss": np.nan if diverged else subopt, "time_per_step": 2e-6 * (1 + seed),
