@@ -165,7 +165,6 @@ def test_problems_dense_passes_the_checks(runs):
 
 def test_report_is_rebuilt_only_next_to_a_store(tmp_path, monkeypatch, capsys):
     import reports
-
     from benchmarks.bench_command import refresh_report
 
     built = []
