@@ -10,6 +10,10 @@
   (one ``loss_and_grad`` and one ``Momentum.step`` for all R) versus ``separate`` (R problems of
   one run each, stepped in a Python loop), R = 16 and 64. The batched case also records
   ``separate_over_batched``, the ratio of the two measured side by side (min of 7 samples).
+- ``test_rosenbrock_step``: the harness's hottest problem call, ``loss_and_grad`` of the 2-D
+  Rosenbrock for R = 16,384 runs (Fortran-ordered X, as ``init_params`` returns it). Records
+  the bytes it must move (read X, write the gradient and the losses) and ``passes``, its time
+  in units of one ``np.multiply`` pass over a column of R values, measured alongside.
 """
 
 import time
@@ -19,7 +23,7 @@ import numpy as np
 import pytest
 
 from optimizers import Momentum
-from problems import MLP
+from problems import MLP, Rosenbrock
 from problems.network import Network
 
 WIDTHS, BATCH = (784, 256, 10), 128
@@ -107,3 +111,19 @@ def test_runs(timed, benchmark, R, mode):
         t_sep, t_bat = _min_time(other), _min_time(step)
         info["separate_over_batched"] = t_sep / t_bat
     benchmark.extra_info.update(info, flops=R * (3 * fwd - 2 * m * 64 * 64))
+
+
+@pytest.mark.quick
+def test_rosenbrock_step(timed, benchmark):
+    R = 16384
+    p = Rosenbrock()
+    (X,) = p.init_params(list(range(R)))
+    loss, _ = timed(p.loss_and_grad, setup=lambda: ([X],))
+    assert loss[0] == pytest.approx(24.2)
+    col, out = X[:, 0], np.empty(R)
+    one_pass = _min_time(lambda: np.multiply(col, col, out=out), calls=50)
+    passes = _min_time(lambda: p.loss_and_grad([X]), calls=50) / one_pass
+    benchmark.extra_info.update(
+        kind="rosenbrock_loss_and_grad", shape=[R, 2], dtype="float64", runs=R,
+        bytes=5 * R * 8, passes=passes,
+    )  # fmt: skip

@@ -18,6 +18,7 @@ from . import datasets, mlp, rng
 from .base import Problem, check_array, check_choice, check_dtype, check_int
 
 EVAL_RUNS, EVAL_SAMPLES = 16, 512  # evaluation chunks: fixed, so results never depend on R
+TRAIN_RUNS = 16  # runs per chunk in loss_and_grad (cache-sized; results do not depend on it)
 
 
 class MLP(Problem):
@@ -70,7 +71,7 @@ class MLP(Problem):
         self.batch_size = batch_size
         self.stochastic = batch_size is not None
         self.steps_per_epoch = len(Xtr) // batch_size if self.stochastic else 1
-        self._train_net, self._eval_net = Network(len(hidden) + 1), Network(len(hidden) + 1)
+        self._nets, self._eval_net = {}, Network(len(hidden) + 1)
 
     def _label_args(self):
         c = self._config
@@ -100,32 +101,46 @@ class MLP(Problem):
             check_array(f"params[{i}]", p, (R, *shape))
         return R
 
-    def _batch(self, R):
-        """This step's minibatch: X (R, m, n_features), y (R, m); or the shared full set."""
+    def _batch_indices(self, R):
+        """(R, m) training-sample indices of this step's minibatches (None: full batch)."""
         if not self.stochastic:
-            return self.X_train, self.y_train
+            return None
         self._require_init(R)
         epoch, b = divmod(self._step, self.steps_per_epoch)
         if b == 0 or self._perm is None:
             keys = rng.step_keys(self._shuffle_keys, epoch)
             self._perm = rng.permutations(keys, len(self.X_train))
-        idx = self._perm[:, b * self.batch_size : (b + 1) * self.batch_size]
-        Xb = mlp._buffer(self, "_Xb", (R, self.batch_size, self.widths[0]), self.dtype)
-        yb = mlp._buffer(self, "_yb", (R, self.batch_size), self.y_train.dtype)
+        return self._perm[:, b * self.batch_size : (b + 1) * self.batch_size]
+
+    def _gather(self, net, idx):
+        """X (r, m, n_features) and y (r, m) of the chunk's minibatches, into net's buffers."""
+        if idx is None:
+            return self.X_train, self.y_train
+        Xb = mlp._buffer(net, "_X", (*idx.shape, self.widths[0]), self.dtype)
+        yb = mlp._buffer(net, "_y", idx.shape, self.y_train.dtype)
         np.take(self.X_train, idx, axis=0, out=Xb)
         np.take(self.y_train, idx, out=yb)
         return Xb, yb
 
     def loss_and_grad(self, params):
-        """(R,) minibatch losses and [dW_1, db_1, ...] (buffers); advances each run's stream."""
+        """(R,) minibatch losses and [dW_1, db_1, ...] (buffers); advances each run's stream.
+
+        Runs are processed in chunks of TRAIN_RUNS so that each chunk's activations stay in
+        cache; chunking changes no run's arithmetic (every run is its own slice throughout).
+        """
         R = self._check(params)
-        X, y = self._batch(R)
-        net = self._train_net
-        net.set(params)
-        loss = net.forward(X, y)
-        net.backward()
+        idx = self._batch_indices(R)
+        loss = mlp._buffer(self, "_loss", (R,), self.dtype)
+        grads = [mlp._buffer(self, f"_grad{i}", p.shape, p.dtype) for i, p in enumerate(params)]
+        for r0 in range(0, R, TRAIN_RUNS):
+            r1 = min(R, r0 + TRAIN_RUNS)
+            net = self._nets.setdefault(r1 - r0, Network(len(self.widths) - 1))
+            net.set([p[r0:r1] for p in params], [g[r0:r1] for g in grads])
+            X, y = self._gather(net, None if idx is None else idx[r0:r1])
+            loss[r0:r1] = net.forward(X, y)
+            net.backward()
         self._step += 1
-        return loss, net.grads()
+        return loss, grads
 
     def evaluate(self, params):
         """Full-data loss and accuracy, in fixed chunks of runs and samples (no randomness)."""
@@ -156,11 +171,14 @@ class Network:
         self.relu = [mlp.ReLU() for _ in range(n_dense - 1)]
         self.loss = mlp.SoftmaxCrossEntropy()
 
-    def set(self, params):
+    def set(self, params, grads=None):
+        """Use ``params`` as the weights; write gradients into ``grads`` (views) if given."""
         for i, (W, b) in enumerate(zip(params[::2], params[1::2], strict=True)):
             if self.dense[i] is None:
                 self.dense[i] = mlp.Dense.wrap(W, b)
             self.dense[i].weights, self.dense[i].biases = W, b
+            if grads is not None:
+                self.dense[i].dweights, self.dense[i].dbiases = grads[2 * i], grads[2 * i + 1]
 
     def logits(self, X):
         a = X

@@ -69,13 +69,26 @@ def test_batch_of_seeds_equals_runs_one_by_one_across_epochs():
             np.testing.assert_array_equal(value[0], metrics[key][i])
 
 
+def test_runs_beyond_one_chunk_match_single_runs():
+    from problems.network import TRAIN_RUNS
+
+    seeds = list(range(TRAIN_RUNS + 4))  # two chunks of runs inside loss_and_grad
+    p = MLP(dataset="spiral", hidden=(8,), batch_size=32)
+    params, losses = _train(p, seeds, 5)
+    for i in (2, TRAIN_RUNS + 1):
+        single, single_losses = _train(MLP(dataset="spiral", hidden=(8,), batch_size=32), [i], 5)
+        np.testing.assert_array_equal(single_losses[:, 0], losses[:, i])
+        for a, b in zip(single, params, strict=True):
+            np.testing.assert_array_equal(a[0], b[i])
+
+
 def test_minibatches_cover_each_epoch_once_and_reshuffle():
     p = MLP(dataset="spiral", hidden=(4,), batch_size=40)
     p.init_params([0, 1])
     assert p.steps_per_epoch == 240 // 40 == 6
     epoch = []
     for _ in range(2 * p.steps_per_epoch):
-        epoch.append(p._batch(2)[0].copy())
+        epoch.append(p.X_train[p._batch_indices(2)])
         p._step += 1
     first, second = np.concatenate(epoch[:6], axis=1), np.concatenate(epoch[6:], axis=1)
     for r in range(2):  # every training sample exactly once per epoch, in a new order
