@@ -77,9 +77,9 @@ def _draw_paths(ax, rows: pd.DataFrame, f, x_star, colors: dict[str, str]) -> No
     """Contours of ``f`` under every method's path in ``rows`` (one seed), the start and x*."""
     lo, hi = _bounds(rows.sort_values("step")[["x0", "x1"]].to_numpy(float), x_star)
     _contour(ax, f, lo, hi)
-    for method, part in rows.groupby("method", sort=False):
-        part = part.sort_values("step")
-        ax.plot(part["x0"], part["x1"], "-o", color=colors[method], lw=1.4, ms=2.2)
+    for method in method_order(rows["method"]):  # fixed draw order: adam on top
+        part = rows[rows["method"] == method].sort_values("step")
+        ax.plot(part["x0"], part["x1"], "-o", color=colors[method], lw=1.3, ms=2.0, alpha=0.9)
     start = rows.sort_values("step").iloc[0]
     ax.plot(start["x0"], start["x1"], "o", ms=8, mfc="white", mec="black")
     if x_star is not None:

@@ -69,6 +69,7 @@ class Section:
     anchor: str
     title: str
     paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)  # a list after the paragraphs
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     blocks: list[tuple[str, str]] = field(default_factory=list)  # (title, preformatted text)
@@ -107,6 +108,8 @@ def _html_section(section: Section, out_dir: Path) -> str:
         f"<h2>{e(section.title)}</h2>",
     ]
     parts += [f"<p>{e(p)}</p>" for p in section.paragraphs]
+    if section.bullets:
+        parts.append("<ul>" + "".join(f"<li>{e(b)}</li>" for b in section.bullets) + "</ul>")
     parts += [_html_table(t) for t in section.tables]
     parts += [_html_figure(f, out_dir) for f in section.figures]
     parts += [f"<h3>{e(title)}</h3><pre>{e(text)}</pre>" for title, text in section.blocks]
@@ -169,6 +172,8 @@ def render_markdown(title: str, subtitle: str, sections: list[Section]) -> str:
         out += [f"## {md(section.title)}", ""]
         for paragraph in section.paragraphs:
             out += [md(paragraph), ""]
+        if section.bullets:
+            out += [*(f"- {md(b)}" for b in section.bullets), ""]
         for table in section.tables:
             out += [f"### {md(table.title)}", "", markdown_table(table.frame), ""]
         for figure in section.figures:

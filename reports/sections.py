@@ -19,6 +19,7 @@ from reports.style import FLOOR
 from reports.summary import (
     fmt,
     problem_display,
+    problem_sentences,
     ranking_display,
     summary_sentences,
     winners_display,
@@ -27,8 +28,13 @@ from reports.tables import TUNING_RULE
 
 
 def summary_section(a: Analysis, partial: bool) -> Section:
-    sentences = summary_sentences(a.ranking, a.winners, a.runs, partial, a.summary)
-    return Section("summary", "Summary", sentences, css_class="partial" if partial else "")
+    return Section(
+        "summary",
+        "Summary",
+        summary_sentences(a.ranking, a.runs, partial),
+        bullets=problem_sentences(a.winners, a.summary),
+        css_class="partial" if partial else "",
+    )
 
 
 def method_section() -> Section:
@@ -51,6 +57,12 @@ def method_section() -> Section:
             "optimizers, tuned settings held fixed); P(best) is the fraction of resamples in "
             "which the optimizer has the highest mean score. Per problem, the winner is compared "
             "with the runner-up by an exact two-sided sign test over paired seeds.",
+            "Caveats. The tuned setting is chosen and evaluated on the same seeds, so tuned "
+            "numbers are slightly optimistic, and the intervals, which hold the tuning fixed, "
+            "leave out that selection. With few seeds (under about 10) percentile bootstrap "
+            "intervals are too narrow; the sign test stays exact but cannot reach small p. On "
+            "deterministic problems (same start, no noise) every seed gives the same run, so "
+            "there is no sampling error to report and differences are exact.",
         ],
     )
 

@@ -189,10 +189,9 @@ def fastest_to_target(summary: pd.DataFrame, problem: str, methods: list[str]) -
     return ""
 
 
-def summary_sentences(ranking, winners, runs: pd.DataFrame, partial: bool,
-                      summary: pd.DataFrame | None = None) -> list[str]:  # fmt: skip
-    """The report's opening: overall winner, each problem's winner, divergences, caveats.
-    ``summary`` (:func:`reports.tables.summary_table`) breaks ties by steps to the targets."""
+def summary_sentences(ranking, runs: pd.DataFrame, partial: bool) -> list[str]:
+    """The report's opening paragraphs: partial-store warning, the overall winner with its
+    bootstrap interval, and how many runs (and divergences) the comparison rests on."""
     sentences = []
     if partial:
         sentences.append(
@@ -201,16 +200,24 @@ def summary_sentences(ranking, winners, runs: pd.DataFrame, partial: bool,
         )
     if len(ranking):
         sentences.append(_overall_sentence(ranking))
+    diverged = int((runs["status"] == "diverged").sum())
+    sentences.append(
+        f"{len(runs)} runs on {runs['problem'].nunique()} problems with "
+        f"{runs['seed'].nunique()} seeds; {diverged} runs diverged over the whole grid "
+        "(counted, not dropped: see the divergence columns and the learning-rate figure). "
+        "Per problem:"
+    )
+    return sentences
+
+
+def problem_sentences(winners: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[str]:
+    """One sentence per problem: who won, by how much, with what confidence; ties broken by
+    steps to the targets when ``summary`` (:func:`reports.tables.summary_table`) is given."""
+    sentences = []
     for _, row in winners.iterrows():
         sentence = _problem_sentence(row)
         if row["tied"] and summary is not None:
             fastest = fastest_to_target(summary, row["problem"], row["tied"].split(", "))
             sentence = sentence.removesuffix(".") + fastest + "."
         sentences.append(sentence)
-    diverged = int((runs["status"] == "diverged").sum())
-    sentences.append(
-        f"{len(runs)} runs on {runs['problem'].nunique()} problems with "
-        f"{runs['seed'].nunique()} seeds; {diverged} runs diverged over the whole grid "
-        "(counted, not dropped: see the divergence columns and the learning-rate figure)."
-    )
     return sentences

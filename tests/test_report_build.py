@@ -188,7 +188,7 @@ def test_empty_store_still_gives_a_report(tmp_path):
 
 
 def test_summary_sentences_for_ties_exact_and_sampled_differences():
-    from reports.summary import summary_sentences
+    from reports.summary import problem_sentences
 
     winners = pd.DataFrame([
         {"problem": "p", "winner": "a", "runner_up": "b", "winner_median": 1e-14,
@@ -204,8 +204,7 @@ def test_summary_sentences_for_ties_exact_and_sampled_differences():
     summary = pd.DataFrame({"problem": "p", "method": ["a", "b"], "success@1e-08": [1.0, 1.0],
                             "steps@1e-08": [40.0, 25.0], "success@1e-01": [1.0, 1.0],
                             "steps@1e-01": [2.0, 3.0]})  # fmt: skip
-    runs = pd.DataFrame({"problem": ["p", "q", "r"], "seed": 0, "status": "finished"})
-    text = summary_sentences(pd.DataFrame(), winners, runs, partial=False, summary=summary)
+    text = problem_sentences(winners, summary)
     assert text[0].startswith("p: tie between a, b, all reach the 1e-14 floor")
     assert "fastest to f - f* <= 1e-08 on every seed: b (median 25 steps)" in text[0]
     assert "deterministic problem" in text[1] and "factor 2" in text[1]
