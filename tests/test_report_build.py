@@ -229,3 +229,15 @@ def test_report_command_and_package_import_lightly():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_a_matrix_without_2d_problems_or_targets_says_which_figures_do_not_apply(tmp_path):
+    frames = synthetic_frames()
+    mlp = frames["runs"].loc[frames["runs"]["problem_name"] == "mlp", "run_id"]
+    for name in ("runs", "curves", "paths", "targets"):
+        frames[name] = frames[name][frames[name]["run_id"].isin(mlp)]
+    html = write_report(frames, tmp_path, n_boot=50).read_text()
+    for title in ("Trajectories on the 2-D problems", "Fixed-target ECDF (COCO style)",
+                  "Linear rate vs condition number (noise-free quadratics)"):  # fmt: skip
+        assert f"{title}: not applicable to this matrix (no data)." in html
+    assert html.count("<img ") == 4  # heatmap, convergence, lr sensitivity, MLP
