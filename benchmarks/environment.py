@@ -7,7 +7,6 @@ import os
 import platform
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 
@@ -38,7 +37,7 @@ def metadata(argv: list[str]) -> dict:
         "host": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
-        "argv": " ".join([Path(sys.argv[0]).name, *argv]),
+        "argv": " ".join(["optbench", *argv]),
     }
 
 

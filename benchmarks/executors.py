@@ -21,6 +21,7 @@ from .runner import BatchResult, run_batch
 # threaded BLAS on busy cores is pathological (measured: a digits-MLP evaluation took 0.04 s
 # with one thread, 1.3 s with two on a loaded 2-core machine). Parallelism comes from --jobs.
 BLAS_THREADS = 1
+DASK_CONNECT_TIMEOUT = "20s"
 
 
 class WorkerError(RuntimeError):
@@ -154,7 +155,10 @@ def dask_cluster(specs: Iterator[BatchSpec], address: str) -> Iterator[BatchResu
         raise WorkerError(
             "--scheduler needs dask.distributed: pip install 'optbench[dask]'"
         ) from None
-    client = Client(address, timeout="30s")
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+    except OSError as exc:
+        raise WorkerError(f"cannot reach the dask scheduler at {address}: {exc}") from None
     try:
         slots = max(2 * sum(client.nthreads().values()), 2)
         pending = as_completed()

@@ -72,6 +72,7 @@ def run_matrix(
     start = time.perf_counter()
     results = _executor(specs, jobs, scheduler)
     bar = _progress(len(pending), quiet)
+    status = "failed"  # unless the loop ends or is interrupted
     try:
         for result in results:
             rows, children = batch_rows(result, by_id, invocation)
@@ -80,15 +81,14 @@ def run_matrix(
             outcome.diverged += int((result.diverged_step >= 0).sum())
             bar.update(result.spec.size)
             bar.set_postfix(diverged=outcome.diverged, refresh=False)
+        status = "completed"
     except KeyboardInterrupt:
-        outcome.interrupted = True
+        outcome.interrupted, status = True, "interrupted"
     finally:
         results.close()
         bar.close()
         outcome.wall_time = time.perf_counter() - start
-        outcome.kept = store.end_invocation(
-            con, invocation, now(), "interrupted" if outcome.interrupted else "completed"
-        )
+        outcome.kept = store.end_invocation(con, invocation, now(), status)
         con.close()
     return outcome
 

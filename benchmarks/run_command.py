@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             max_batch=args.max_batch,
             quiet=args.quiet,
-            argv=tuple(sys.argv[1:]),
+            argv=_command_line(args),
         )
     except StoreError as exc:
         print(f"optbench run: {exc}", file=sys.stderr)
@@ -106,6 +106,16 @@ def _summary(outcome, quiet: bool) -> None:
         f"{outcome.skipped} already stored; {outcome.kept}/{outcome.planned} planned runs in "
         f"{outcome.store} [{outcome.wall_time:.1f} s, {rate:.0f} runs/s]"
     )
+
+
+def _command_line(args: argparse.Namespace) -> tuple[str, ...]:
+    """The options that shaped this invocation, as ``run --config ... --out ...``."""
+    line = ["run"]
+    for name in ("config", "out", "jobs", "scheduler", "max_batch"):
+        value = getattr(args, name, None)
+        if value is not None:
+            line += [f"--{name.replace('_', '-')}", str(value)]
+    return tuple(line)
 
 
 def _interrupt(signum, frame):

@@ -24,6 +24,7 @@ at the recording steps; for 2-D problems the iterates are copied at the (denser)
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 
@@ -231,16 +232,18 @@ def _hparam_arrays(arrays: dict[str, list]) -> dict:
     return out
 
 
-_PROBLEMS: dict[str, object] = {}
+_CACHE = threading.local()
 
 
 def _problem(name: str, kwargs: dict):
-    """A problem instance, cached per worker (``init_params`` resets its per-run streams)."""
+    """A problem instance, cached per worker thread (problems keep per-batch state and
+    buffers, so threads never share one; ``init_params`` resets its per-run streams)."""
     from problems import REGISTRY
 
+    cache = _CACHE.__dict__.setdefault("problems", {})
     key = json.dumps([name, kwargs], sort_keys=True)
-    if key not in _PROBLEMS:
-        if len(_PROBLEMS) >= 8:
-            _PROBLEMS.pop(next(iter(_PROBLEMS)))
-        _PROBLEMS[key] = REGISTRY[name](**kwargs)
-    return _PROBLEMS[key]
+    if key not in cache:
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = REGISTRY[name](**kwargs)
+    return cache[key]
