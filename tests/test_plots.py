@@ -174,4 +174,8 @@ def test_save_figure_writes_png_and_svg(tmp_path):
     ax.plot([1, 2], [FLOOR, 1.0])
     png, svg = drawing.save_figure(fig, tmp_path / "figs", "x")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.mode == "P" and image.size[0] > 500  # palette PNG at 150 dpi
     assert svg.read_text().lstrip().startswith("<?xml")
