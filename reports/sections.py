@@ -74,7 +74,9 @@ def ranking_section(a: Analysis, figures) -> Section:
         tables=[
             Table("ranking", "Ranking across problems (best first)", ranking_display(a.ranking)),
             Table(
-                "winners", "Winner per problem, against the runner-up", winners_display(a.winners)
+                "winners",
+                "Winner per problem against the runner-up (factor = runner-up / winner median)",
+                winners_display(a.winners),
             ),
         ],
     )

@@ -68,12 +68,13 @@ def winners_display(winners: pd.DataFrame) -> pd.DataFrame:
             "problem": winners["problem"],
             "winner": winners["winner"],
             "runner-up": winners["runner_up"],
-            "factor (runner-up / winner median) [95% CI]": [
+            "factor [95% CI]": [
                 fmt_ci(*r) for r in winners[["factor", "factor_lo", "factor_hi"]].values
             ],
-            "seeds winner better": winners["better"].astype(str)
+            "winner better on": winners["better"].astype(str)
             + " / "
-            + winners["paired"].astype(str),
+            + winners["paired"].astype(str)
+            + " seeds",
             "sign-test p": winners["p"].map(lambda p: f"{p:.3g}"),
             "note": [_winner_note(row) for _, row in winners.iterrows()],
         }
