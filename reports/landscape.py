@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.colors import LogNorm
 
 from reports.drawing import grid, legend
-from reports.style import FLOOR, method_order, palette, tex_safe
+from reports.style import FLOOR, line_style, method_order, palette, tex_safe
 
 Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None]]
 
@@ -79,7 +79,8 @@ def _draw_paths(ax, rows: pd.DataFrame, f, x_star, colors: dict[str, str]) -> No
     _contour(ax, f, lo, hi)
     for method in method_order(rows["method"]):  # fixed draw order: adam on top
         part = rows[rows["method"] == method].sort_values("step")
-        ax.plot(part["x0"], part["x1"], "-o", color=colors[method], lw=1.3, ms=2.0, alpha=0.9)
+        ax.plot(part["x0"], part["x1"], marker="o", ls=line_style(method), color=colors[method],
+                lw=1.3, ms=2.0, alpha=0.9)  # fmt: skip
     start = rows.sort_values("step").iloc[0]
     ax.plot(start["x0"], start["x1"], "o", ms=8, mfc="white", mec="black")
     if x_star is not None:
@@ -182,7 +183,8 @@ def plot_condition(table: pd.DataFrame) -> plt.Figure:
     for (method, family), part in table.groupby(["method", "family"]):
         part = part.sort_values("kappa")
         gap = (1 - part["rho"]).where(lambda g: g > 0)  # rho >= 1: no linear convergence
-        ax.plot(part["kappa"], gap, "-", marker=markers[family], color=colors[method])
+        ax.plot(part["kappa"], gap, ls=line_style(method), marker=markers[family],
+                color=colors[method])  # fmt: skip
     shapes = [plt.Line2D([], [], ls="", marker=markers[f], color="grey", label=tex_safe(f))
               for f in families]  # fmt: skip
     ax.set(
@@ -192,7 +194,8 @@ def plot_condition(table: pd.DataFrame) -> plt.Figure:
         ylabel=r"$1-\rho$  ($\rho$: per-step contraction of $\|x - x^*\|$)",
     )
     ax.grid(True, which="both", alpha=0.3)
-    handles = [plt.Line2D([], [], color=colors[m], lw=2, label=tex_safe(m)) for m in methods]
+    handles = [plt.Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m))
+               for m in methods]  # fmt: skip
     fig.legend(handles=[*handles, gd, hb, *shapes], loc="outside right center", frameon=False)
     ax.set_title("Linear convergence rate on noise-free quadratics (higher = faster)")
     return fig

@@ -21,7 +21,7 @@ import pandas as pd
 import seaborn as sns
 
 from reports.drawing import band, draw_band, grid, legend
-from reports.style import FLOOR, method_order, objective_label, palette, tex_safe
+from reports.style import FLOOR, line_style, method_order, objective_label, palette, tex_safe
 
 
 def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
@@ -44,7 +44,7 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
         for method in methods:
             rows = stats[(stats["problem"] == problem) & (stats["method"] == method)]
             if len(rows):
-                draw_band(ax, rows, "step", colors[method])
+                draw_band(ax, rows, "step", colors[method], line_style(method))
         ax.set(yscale="log", xlabel="step", title=tex_safe(problem))
         ax.set_ylabel(objective_label(kinds[problem]))
         ax.grid(True, which="major", alpha=0.3)
@@ -72,7 +72,9 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
         for i, method in enumerate(methods):
             rows = best[(best["problem"] == problem) & (best["method"] == method)]
             strip_y = 0.895 + 0.095 * (i + 0.5) / len(methods)  # one row per method
-            _draw_sensitivity(ax, rows.sort_values("lr"), colors[method], strip_y)
+            _draw_sensitivity(
+                ax, rows.sort_values("lr"), colors[method], strip_y, line_style(method)
+            )
         ax.set(xscale="log", yscale="log", xlabel="learning rate lr", title=tex_safe(problem))
         ax.set_ylabel("final " + objective_label(kinds[problem]))
         ax.grid(True, alpha=0.3)
@@ -92,13 +94,13 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     return fig
 
 
-def _draw_sensitivity(ax, rows: pd.DataFrame, color, strip_y: float) -> None:
+def _draw_sensitivity(ax, rows: pd.DataFrame, color, strip_y: float, ls: str = "-") -> None:
     """One method's median-vs-lr line: filled / hollow markers for no / some diverged seeds,
     and an ``x`` at height ``strip_y`` (axes fraction) for each lr whose median diverged."""
     ok = np.isfinite(rows["median"]).to_numpy()
     some = ok & (rows["diverged"] > 0).to_numpy()
     lr, y = rows["lr"].to_numpy(float), rows["median"].clip(lower=FLOOR).to_numpy(float)
-    ax.plot(lr[ok], y[ok], color=color, lw=1.5)
+    ax.plot(lr[ok], y[ok], color=color, ls=ls, lw=1.5)
     ax.scatter(lr[ok & ~some], y[ok & ~some], color=color, s=22, zorder=3)
     ax.scatter(lr[some], y[some], facecolor="white", edgecolor=color, s=28, lw=1.5, zorder=3)
     ax.scatter(
@@ -136,7 +138,7 @@ def _diverged_strip(ax, medians: pd.Series) -> None:
     )
 
 
-def _ecdf(ax, steps: np.ndarray, budget: float, color) -> None:
+def _ecdf(ax, steps: np.ndarray, budget: float, color, ls: str = "-") -> None:
     """Fraction of (problem, target, seed) triples reached by step s; misses never count, so
     the curve ends below 1 at the budget when some target was missed."""
     if steps.size == 0:
@@ -148,6 +150,7 @@ def _ecdf(ax, steps: np.ndarray, budget: float, color) -> None:
         np.r_[0, y, y[-1] if y.size else 0],
         where="post",
         color=color,
+        ls=ls,
         lw=1.8,
     )
 
@@ -170,7 +173,7 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> plt.Figure:
     for i, (ax, (title, rows)) in enumerate(zip(axes, subsets, strict=False)):
         for method in methods:
             steps = rows.loc[rows["method"] == method, "step"].to_numpy(float)
-            _ecdf(ax, steps, budget, colors[method])
+            _ecdf(ax, steps, budget, colors[method], line_style(method))
         ax.set_xscale("symlog", linthresh=1.0, linscale=0.25)
         ax.set(xlim=(0, budget * 1.05), ylim=(0, 1.02), xlabel="step (symlog)", title=title)
         ax.set_ylabel("fraction of runs x targets reached" if i == 0 else "")
@@ -204,7 +207,7 @@ def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
             for method in methods:
                 part = stats[stats["method"] == method] if len(stats) else stats
                 if len(part):
-                    draw_band(ax, part, "epoch", colors[method])
+                    draw_band(ax, part, "epoch", colors[method], line_style(method))
             unit = "cross-entropy (nats)" if "loss" in column else "accuracy (fraction correct)"
             title = name if len(problems) == 1 else f"{tex_safe(problem)}\n{name}"
             ax.set(xlabel="epoch", ylabel=unit, title=title)

@@ -45,12 +45,13 @@ def add_method(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def method_order(methods) -> list[str]:
-    """Methods sorted by registry order of their optimizer, then by name."""
+    """Methods sorted by registry order of their optimizer, torch's convention first, then by
+    name (so ``adam/torch`` gets Adam's color and ``adam/optax`` the next extra color)."""
 
-    def key(method: str) -> tuple[int, str]:
-        base = method.split("/")[0]
+    def key(method: str) -> tuple[int, bool, str]:
+        base, _, convention = method.partition("/")
         rank = OPTIMIZER_ORDER.index(base) if base in OPTIMIZER_ORDER else len(OPTIMIZER_ORDER)
-        return rank, method
+        return rank, convention not in ("", "torch"), method  # torch's convention first
 
     return sorted({str(m) for m in methods}, key=key)
 
@@ -65,6 +66,13 @@ def palette(methods) -> dict[str, str]:
         colors[method] = color if color and color not in used else next(extra)
         used.add(colors[method])
     return colors
+
+
+def line_style(method: str) -> str:
+    """``"-"`` for an optimizer under torch's convention (or its only one), ``"--"`` for other
+    conventions, so that two conventions tracing the same path both stay visible."""
+    convention = method.partition("/")[2]
+    return "-" if convention in ("", "torch") else "--"
 
 
 def objective_kinds(runs: pd.DataFrame) -> pd.Series:

@@ -168,6 +168,7 @@ def test_colors_are_fixed_per_optimizer_whatever_else_is_plotted():
     assert palette(["adam"])["adam"] == palette(["sgd", "momentum", "adam"])["adam"]
     colors = palette(["adam/torch", "adam/optax", "sgd"])
     assert len(set(colors.values())) == 3
+    assert colors["adam/torch"] == palette(["adam"])["adam"]
 
 
 def test_problems_are_ordered_by_kind_then_naturally():
