@@ -151,7 +151,7 @@ class Softmax:
 def row_max(Z, out):
     """out[..., 0] = max_j Z[..., j]; for few columns, one np.maximum per column (a reduction
     over a short last axis is several times slower in NumPy). Max is exact in any order."""
-    if Z.shape[-1] > 32:
+    if Z.shape[-1] > 16:
         return np.max(Z, axis=-1, keepdims=True, out=out)
     o = out[..., 0]
     np.copyto(o, Z[..., 0])
