@@ -6,7 +6,7 @@ The network: Dense -> ReLU -> ... -> Dense -> softmax cross-entropy, widths
 
 Minibatches: every epoch each run reshuffles the training set with its own counter-based
 permutation (keyed by its seed and the epoch) and takes ``steps_per_epoch = n_train //
-batch_size`` consecutive batches (the last incomplete batch is dropped); ``batch_size=None`` is
+batch_size`` consecutive batches (the last incomplete batch is dropped); ``batch_size="full"`` is
 full-batch gradient descent (deterministic). The test split is fixed by ``data_seed``.
 """
 
@@ -28,7 +28,7 @@ class MLP(Problem):
       points in 2-D);
     - ``hidden``: widths of the hidden ReLU layers (depth = len(hidden) + 1);
     - ``init``: ``"he"`` (W = sqrt(2/n_in) N(0, 1)) or ``"seed"`` (W = 0.01 N(0, 1)); b = 0;
-    - ``batch_size``: minibatch size m, or None for the full training set;
+    - ``batch_size``: minibatch size m, or ``"full"`` (or None) for the full training set;
     - ``test_fraction``, ``data_seed``: the seeded split (features standardized on train).
 
     ``evaluate`` returns the full training loss as ``loss`` and ``train_loss``, ``train_acc``,
@@ -55,11 +55,15 @@ class MLP(Problem):
         data_seed = check_int("data_seed", data_seed, 0)
         X, y = datasets.load_digits() if dataset == "digits" else datasets.spiral(seed=data_seed)
         Xtr, ytr, Xte, yte = datasets.split(X, y, test_fraction, seed=data_seed)
-        if batch_size is not None:
+        if batch_size is None or batch_size == "full":
+            batch_size = None
+        elif isinstance(batch_size, str):
+            raise ValueError(f"batch_size must be a positive integer or 'full', got {batch_size!r}")
+        else:
             batch_size = check_int("batch_size", batch_size, 1, len(Xtr))
         self.dtype = check_dtype(dtype)
         super().__init__(
-            dataset=dataset, hidden=hidden, init=init, batch_size=batch_size,
+            dataset=dataset, hidden=hidden, init=init, batch_size=batch_size or "full",
             test_fraction=float(test_fraction), data_seed=data_seed, dtype=self.dtype.name,
         )  # fmt: skip
         self.X_train, self.y_train = Xtr.astype(self.dtype), ytr
@@ -76,7 +80,7 @@ class MLP(Problem):
     def _label_args(self):
         c = self._config
         args = [c["dataset"], "-".join(map(str, self.widths))]
-        args += [f"m={c['batch_size']}" if c["batch_size"] else "full-batch"]
+        args += [f"m={self.batch_size}" if self.batch_size else "full-batch"]
         args += [] if c["init"] == "he" else [f"init={c['init']}"]
         return ", ".join(args + ([] if c["dtype"] == "float64" else [c["dtype"]]))
 

@@ -9,6 +9,14 @@ from .objective import Objective
 SPECTRA = ("logspace", "linspace", "two_clusters")
 
 
+def _short(x):
+    """1000.0 -> '1e3', 1e6 -> '1e6', 50.0 -> '50', 3.5 -> '3.5' (labels)."""
+    exponent = round(np.log10(x)) if x > 0 else 0
+    if exponent >= 3 and x == 10.0**exponent:
+        return f"1e{exponent}"
+    return f"{x:g}".replace("e+0", "e").replace("e+", "e")
+
+
 def eigenvalues(dim, condition_number, spectrum):
     """Descending eigenvalues in [1/kappa, 1]: lambda_1 = 1 and lambda_d = 1/kappa exactly.
 
@@ -91,7 +99,7 @@ class Quadratic(Objective):
         self._x_star = self.x_star.astype(self.dtype)
 
     def _label_args(self):
-        kappa = f"{self.condition_number:g}".replace("e+0", "e").replace("e+", "e")
+        kappa = _short(self.condition_number)
         args = [f"dim={self.dim}", f"kappa={kappa}"]
         c = self._config
         args += [f"spectrum={c['spectrum']}"] if c["spectrum"] != "logspace" else []

@@ -115,8 +115,10 @@ def test_interface_attributes_config_and_label():
     assert p.label == "mlp(digits, 64-64-10, m=128)"
     assert REGISTRY["mlp"] is MLP
     assert MLP(**json.loads(json.dumps(p.config()))).label == p.label
-    q = MLP(dataset="spiral", hidden=[8, 8], batch_size=None, init="seed", dtype="float32")
+    q = MLP(dataset="spiral", hidden=[8, 8], batch_size="full", init="seed", dtype="float32")
     assert q.label == "mlp(spiral, 2-8-8-3, full-batch, init=seed, float32)"
+    assert q.config()["batch_size"] == "full" and MLP(**q.config()).label == q.label
+    assert MLP(dataset="spiral", batch_size=None).config()["batch_size"] == "full"
     assert not q.stochastic and q.steps_per_epoch == 1
     params = q.init_params([0])
     assert all(w.dtype == np.float32 for w in params)
@@ -155,6 +157,7 @@ def test_spiral():
         ({"hidden": [0]}, r"hidden\[i\] must be >= 1"),
         ({"init": "xavier"}, "init must be one of"),
         ({"batch_size": 0}, "batch_size must be >= 1"),
+        ({"batch_size": "all"}, "batch_size must be a positive integer or 'full'"),
         ({"batch_size": 5000}, "batch_size must be >= 1 and <= 1438"),
         ({"test_fraction": 1.0}, "test_fraction must leave training data"),
         ({"test_fraction": -0.1}, "test_fraction must be >= 0"),

@@ -93,7 +93,8 @@ def test_evaluate_consumes_no_randomness():
 
 def test_label_and_config():
     p = Quadratic(dim=50, condition_number=1e3, noise=0.1)
-    assert p.label == "quadratic(dim=50, kappa=1000, noise=0.1)"
+    assert p.label == "quadratic(dim=50, kappa=1e3, noise=0.1)"  # as in docs/contracts.md
+    assert Quadratic(condition_number=50.0).label == "quadratic(dim=20, kappa=50)"
     assert Quadratic(condition_number=1e6).label == "quadratic(dim=20, kappa=1e6)"
     assert p.stochastic and not Quadratic().stochastic
     assert Quadratic(**p.config()).label == p.label
