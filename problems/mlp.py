@@ -49,10 +49,14 @@ class Dense:
     def __init__(self, n_in, n_out, runs=None, init="seed", rng=None, dtype=np.float64):
         n_in, n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
         check_choice("init", init, INITS)
-        lead = () if runs is None else (runs,)
+        lead = () if runs is None else (check_int("runs", runs, 1),)
+        if rng is not None and not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+            raise ValueError(f"rng must be a np.random.Generator, RandomState or None, got {rng!r}")
         scale = 0.01 if init == "seed" else np.sqrt(2.0 / n_in)
-        draw = np.random.randn if rng is None else getattr(rng, "standard_normal", None)
-        z = draw(*lead, n_in, n_out) if rng is None else draw((*lead, n_in, n_out))
+        if rng is None:
+            z = np.random.randn(*lead, n_in, n_out)  # the seed's global legacy draws
+        else:
+            z = rng.standard_normal((*lead, n_in, n_out))
         self.n_in, self.n_out = n_in, n_out
         self.weights = (scale * z).astype(dtype, copy=False)
         self.biases = np.zeros((*lead, 1, n_out), dtype=dtype)

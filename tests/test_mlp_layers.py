@@ -195,3 +195,9 @@ def test_dense_bad_inputs():
         layer.forward(np.zeros((4, 3), dtype=np.int32))
     with pytest.raises(ValueError, match="init must be one of"):
         Dense(3, 2, init="xavier")
+    with pytest.raises(ValueError, match="n_out must be >= 1"):
+        Dense(3, 0)
+    with pytest.raises(ValueError, match="runs must be >= 1"):
+        Dense(3, 2, runs=0)
+    with pytest.raises(ValueError, match="rng must be"):
+        Dense(3, 2, rng=42)
