@@ -54,7 +54,7 @@ class Dense:
             raise ValueError(f"rng must be a np.random.Generator, RandomState or None, got {rng!r}")
         scale = 0.01 if init == "seed" else np.sqrt(2.0 / n_in)
         if rng is None:
-            z = np.random.randn(*lead, n_in, n_out)  # the seed's global legacy draws
+            z = np.random.randn(*lead, n_in, n_out)  # noqa: NPY002 (the seed's global draws)
         else:
             z = rng.standard_normal((*lead, n_in, n_out))
         self.n_in, self.n_out = n_in, n_out
