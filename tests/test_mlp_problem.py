@@ -72,14 +72,18 @@ def test_batch_of_seeds_equals_runs_one_by_one_across_epochs():
 def test_runs_beyond_one_chunk_match_single_runs():
     from problems.network import TRAIN_RUNS
 
-    seeds = list(range(TRAIN_RUNS + 4))  # two chunks of runs inside loss_and_grad
+    seeds = list(range(TRAIN_RUNS + 4))  # two chunks of runs in loss_and_grad and evaluate
     p = MLP(dataset="spiral", hidden=(8,), batch_size=32)
     params, losses = _train(p, seeds, 5)
+    metrics = p.evaluate(params)
     for i in (2, TRAIN_RUNS + 1):
-        single, single_losses = _train(MLP(dataset="spiral", hidden=(8,), batch_size=32), [i], 5)
+        q = MLP(dataset="spiral", hidden=(8,), batch_size=32)
+        single, single_losses = _train(q, [i], 5)
         np.testing.assert_array_equal(single_losses[:, 0], losses[:, i])
         for a, b in zip(single, params, strict=True):
             np.testing.assert_array_equal(a[0], b[i])
+        for key, value in q.evaluate(single).items():
+            assert value[0] == metrics[key][i], key
 
 
 def test_minibatches_cover_each_epoch_once_and_reshuffle():
