@@ -140,7 +140,8 @@ def summary_table(runs: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd
 
 def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """``success@t`` and ``steps@t`` per (problem, method) for each target ``t``, from the
-    ``targets`` rows of the runs in ``at_tuned`` (which carries ``method``)."""
+    ``targets`` rows of the runs in ``at_tuned`` (which carries ``method``). The success rate
+    counts every tuned run, so a run without a row for ``t`` counts as not reaching it."""
     hits = targets[["run_id", "target", "step"]].merge(
         at_tuned[["run_id", *GROUP]], on="run_id", how="inner"
     )
@@ -148,8 +149,10 @@ def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=GROUP))
     hits = hits.assign(reached=hits["step"].notna())
     stats = hits.groupby([*GROUP, "target"]).agg(
-        success=("reached", "mean"), steps=("step", "median")
+        success=("reached", "sum"), steps=("step", "median")
     )
+    runs_per_group = at_tuned.groupby(GROUP).size()  # a run with no target row never reached it
+    stats["success"] /= runs_per_group.reindex(stats.index.droplevel("target")).to_numpy()
     wide = stats.unstack("target").sort_index(axis=1, level="target", ascending=False)
     wide.columns = [f"{name}@{target:.0e}" for name, target in wide.columns]
     order = sorted(wide.columns, key=lambda c: (-float(c.split("@")[1]), c))

@@ -146,6 +146,8 @@ def test_summary_success_rate_and_median_steps_to_each_target():
     assert row["success@1e-01"] == 1.0 and row["steps@1e-01"] == 5.0
     assert row["success@1e-03"] == pytest.approx(2 / 3) and row["steps@1e-03"] == 20.0
     assert row["success@1e-06"] == pytest.approx(1 / 3) and row["steps@1e-06"] == 50.0
+    missing = targets[~((targets["run_id"] == "r2") & (targets["target"] == 1e-1))]
+    assert summary_table(runs, missing).iloc[0]["success@1e-01"] == pytest.approx(2 / 3)
 
 
 def test_divergence_table_over_the_whole_grid():
