@@ -99,7 +99,7 @@ def _min_time(fn, calls=5, samples=7):
 
 
 @pytest.mark.parametrize("mode", ["batched", "separate"])
-@pytest.mark.parametrize("R", [16, pytest.param(64, marks=pytest.mark.quick)])
+@pytest.mark.parametrize("R", [pytest.param(16, marks=pytest.mark.quick), 64])
 def test_runs(timed, benchmark, R, mode):
     step = RunsStep(R, batched=mode == "batched")
     timed(step)
