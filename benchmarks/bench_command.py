@@ -183,17 +183,18 @@ def selected_suites(names: list[str] | None) -> list[Path]:
 
 
 def resolve_compare(path: str | None) -> Path | None:
+    """The earlier JSON: ``path`` itself, or the newest ``bench-*.json`` of a directory."""
     if path is None:
         return None
+    from reports.timing import find_bench_json
+
     p = Path(path)
-    if p.is_dir():
-        candidates = sorted(p.glob("bench-*.json")) or sorted((p / "bench").glob("bench-*.json"))
-        if not candidates:
-            raise ValueError(f"--compare: no bench-*.json in {p}")
-        return candidates[-1]
-    if not p.is_file():
+    if not p.exists():
         raise ValueError(f"--compare: {p} does not exist")
-    return p
+    found = find_bench_json(p)
+    if found is None:
+        raise ValueError(f"--compare: no bench-*.json in {p} or {p / 'bench'}")
+    return found
 
 
 def run_pytest(files: list[Path], json_path: Path, args: argparse.Namespace) -> int:
