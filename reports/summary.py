@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports.style import FLOOR
+from reports.style import FLOOR, method_order
 
 MISSING = "–"
 
@@ -35,6 +35,13 @@ def fmt_ci(value, lo, hi, digits: int = 3) -> str:
 def fmt_fixed_ci(value, lo, hi, decimals: int = 2) -> str:
     """``"value [lo, hi]"`` with a fixed number of decimals (scores and ranks)."""
     return f"{value:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+
+
+def fmt_steps(x) -> str:
+    """A (median) step count: ``1140``, ``12.5``; NaN -> "–"."""
+    if pd.isna(x):
+        return MISSING
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
 def fmt_pct(x) -> str:
@@ -92,6 +99,8 @@ def _winner_note(row) -> str:
 def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
     """One problem's rows of :func:`reports.tables.summary_table`, formatted. Each target
     column ``≤ t`` reads ``"<fraction of seeds that reached t> · <median steps among them>"``."""
+    order = {m: i for i, m in enumerate(method_order(summary["method"]))}
+    summary = summary.sort_values("method", key=lambda m: m.map(order))
     kind = summary["objective"].iloc[0]
     name = "subopt" if kind == "suboptimality" else "train loss"
     out = pd.DataFrame(
@@ -110,7 +119,7 @@ def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
         if column.startswith("success@") and summary[column].notna().any():
             target = column.split("@")[1]
             out[f"≤ {target}"] = [
-                f"{fmt_pct(rate)} · {fmt(steps)}"
+                f"{fmt_pct(rate)} · {fmt_steps(steps)}"
                 for rate, steps in summary[[column, f"steps@{target}"]].values
             ]
     out["diverged (whole grid)"] = [
@@ -186,7 +195,7 @@ def fastest_to_target(summary: pd.DataFrame, problem: str, methods: list[str]) -
             target = column.split("@")[1]
             best = done.loc[done[f"steps@{target}"].idxmin()]
             return (f"; fastest to f - f* <= {target} on every seed: {best['method']} "
-                    f"(median {fmt(best[f'steps@{target}'])} steps)")  # fmt: skip
+                    f"(median {fmt_steps(best[f'steps@{target}'])} steps)")  # fmt: skip
     return ""
 
 
