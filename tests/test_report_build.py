@@ -241,3 +241,20 @@ def test_a_matrix_without_2d_problems_or_targets_says_which_figures_do_not_apply
                   "Linear rate vs condition number (noise-free quadratics)"):  # fmt: skip
         assert f"{title}: not applicable to this matrix (no data)." in html
     assert html.count("<img ") == 4  # heatmap, convergence, lr sensitivity, MLP
+
+
+def test_renderers_escape_markup_pipes_and_markdown_links(tmp_path):
+    from reports.render import Section, Table, markdown_table, render_html, render_markdown
+
+    crafted = 'a|b <img src=x onerror="alert(1)"> [x](javascript:alert(1)) `code`'
+    frame = pd.DataFrame({crafted: [crafted]})
+    row = markdown_table(frame).splitlines()[2]
+    assert row.count(" | ") == 0 and row.startswith("| ") and "\\|" in row
+    block = (crafted, "```\n" + crafted)
+    table = Table("t", crafted, frame)
+    section = Section("s", crafted, [crafted], bullets=[crafted], tables=[table], blocks=[block])
+    html = render_html(crafted, crafted, [section], tmp_path)
+    assert "<img" not in html and "onerror=&quot;" in html
+    md = render_markdown(crafted, crafted, [section])
+    assert "<img" not in md.split("````")[0] and "\\[x\\](javascript" in md
+    assert "````\n```\n" in md  # the fence is longer than any backtick run inside
