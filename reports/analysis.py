@@ -38,7 +38,7 @@ class Analysis:
     paths: pd.DataFrame  # tuned runs' 2-D paths, with method
     targets: pd.DataFrame  # tuned runs' target hits, with method
     condition: pd.DataFrame  # noise-free quadratics: kappa and fitted rate per method
-    budget: float  # the largest step budget of any run
+    budget: float  # the largest step budget of a run with known f* (the ECDF's x range)
 
 
 def _tuned_rows(frame: pd.DataFrame | None, at_tuned: pd.DataFrame) -> pd.DataFrame:
@@ -89,5 +89,5 @@ def analyze(frames: dict[str, pd.DataFrame], n_boot: int = 2000, seed: int = 0) 
         paths=_tuned_rows(frames.get("paths"), at_tuned),
         targets=_tuned_rows(frames.get("targets"), at_tuned),
         condition=condition_table(curves, runs) if len(curves) else pd.DataFrame(),
-        budget=float(runs["steps"].max()),
+        budget=float(runs.loc[runs["f_star"].notna(), "steps"].max()),
     )
