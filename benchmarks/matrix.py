@@ -27,8 +27,9 @@ fixed value and a list of pairs a grid. Allowed names come from ``inspect.signat
 optimizer and problem class (docs/contracts.md sections 1 and 2).
 
 Errors raise :class:`MatrixError` naming the key (``optimizers[2].lr``) and, for closed sets,
-the allowed values. :func:`validate` also constructs every optimizer batch and every problem once
-on a tiny dummy, so that their own ``ValueError``s surface before any run starts.
+the allowed values. :func:`benchmarks.plan.expand` then constructs every problem and every
+optimizer batch once (on a tiny dummy), so that their own ``ValueError``s surface before any run
+starts.
 """
 
 from __future__ import annotations
@@ -39,15 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .matrix_values import MatrixError, argument, check_keys, is_real, spaced, values
+
 TOP_KEYS = ("seeds", "budget", "recording", "targets", "divergence", "optimizers", "problems")
 RECORDING_DEFAULTS = {"points": 40, "spacing": "log", "path_points": 300}
 SPACINGS = ("log", "linear")
 DEFAULT_TARGETS = tuple(10.0**-k for k in range(1, 9))
 DEFAULT_BOUND = 1e6
-
-
-class MatrixError(ValueError):
-    """An invalid matrix: the message names the offending key."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def parse(raw: dict, source: str | None = None) -> Matrix:
 
     if not isinstance(raw, dict):
         raise MatrixError(f"a matrix must be a table, got {type(raw).__name__}")
-    _check_keys("the matrix", raw, TOP_KEYS)
+    check_keys("the matrix", raw, TOP_KEYS)
     for key in ("optimizers", "problems"):
         if key not in raw:
             raise MatrixError(f"missing key {key!r}: give at least one [[{key}]] table")
@@ -180,20 +179,20 @@ def _optimizer(where: str, table: dict, registry: dict) -> OptimizerEntry:
     name = _name(where, table, registry, "optimizer")
     cls = registry[name]
     allowed = hyperparameters(cls)
-    _check_keys(where, table, ("name", "convention", *allowed))
+    check_keys(where, table, ("name", "convention", *allowed))
     conventions = _conventions(f"{where}.convention", table.get("convention", "torch"), cls)
     grid = {}
     for key, default in allowed.items():  # signature order: stable labels and hashes
         if key in table:
-            grid[key] = _values(f"{where}.{key}", table[key], default)
+            grid[key] = values(f"{where}.{key}", table[key], default)
     return OptimizerEntry(name=name, conventions=conventions, grid=grid)
 
 
 def _problem(where: str, table: dict, registry: dict) -> ProblemEntry:
     name = _name(where, table, registry, "problem")
     allowed = arguments(registry[name])
-    _check_keys(where, table, ("name", "budget", "recording", *allowed))
-    kwargs = {k: _argument(f"{where}.{k}", v, allowed[k]) for k, v in table.items() if k in allowed}
+    check_keys(where, table, ("name", "budget", "recording", *allowed))
+    kwargs = {k: argument(f"{where}.{k}", v, allowed[k]) for k, v in table.items() if k in allowed}
     budget = _budget(f"{where}.budget", table["budget"]) if "budget" in table else None
     recording = None
     if "recording" in table:
@@ -222,78 +221,6 @@ def _conventions(where: str, raw: Any, cls) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _values(where: str, raw: Any, default: Any) -> tuple:
-    """A hyperparameter's grid: a tuple of validated values (a fixed value is a 1-tuple)."""
-    if isinstance(raw, dict):
-        values = _spaced(where, raw)
-    elif isinstance(default, tuple):
-        is_grid = isinstance(raw, list) and raw and all(isinstance(v, list) for v in raw)
-        values = raw if is_grid else [raw]
-    else:
-        values = raw if isinstance(raw, list) else [raw]
-    if not values:
-        raise MatrixError(f"{where}: empty grid; give at least one value")
-    return tuple(_typed(where, v, default) for v in values)
-
-
-def _spaced(where: str, raw: dict) -> list[float]:
-    """``{logspace = [a, b], num = n}`` or ``{linspace = ...}`` -> n values from a to b."""
-    kinds = [k for k in ("logspace", "linspace") if k in raw]
-    _check_keys(where, raw, ("logspace", "linspace", "num"))
-    if len(kinds) != 1 or "num" not in raw:
-        raise MatrixError(f"{where}: give {{logspace = [a, b], num = n}} or linspace likewise")
-    ends, num = raw[kinds[0]], raw["num"]
-    if not (isinstance(ends, list) and len(ends) == 2 and all(_is_real(e) for e in ends)):
-        raise MatrixError(f"{where}.{kinds[0]}: a pair of numbers [a, b], got {ends!r}")
-    if not isinstance(num, int) or isinstance(num, bool) or num < 1:
-        raise MatrixError(f"{where}.num: a positive integer, got {num!r}")
-    a, b = float(ends[0]), float(ends[1])
-    if kinds[0] == "logspace":
-        if a <= 0 or b <= 0:
-            raise MatrixError(f"{where}.logspace: bounds must be > 0, got {ends!r}")
-        a, b = math.log10(a), math.log10(b)
-    points = [a + (b - a) * i / (num - 1) if num > 1 else a for i in range(num)]
-    if kinds[0] == "logspace":
-        points = [10.0**p for p in points]
-    return [float(f"{p:.10g}") for p in points]  # stable across libm versions: hashes match
-
-
-def _typed(where: str, value: Any, default: Any) -> Any:
-    """Check ``value`` against the type of ``default``; returns the normalized value."""
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise MatrixError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if isinstance(default, tuple):
-        if not (isinstance(value, list) and len(value) == len(default)):
-            raise MatrixError(f"{where}: expected a list of {len(default)} numbers, got {value!r}")
-        return tuple(_typed(where, v, default[0]) for v in value)
-    if isinstance(default, float) or (isinstance(default, int) and _is_real(value)):
-        if not _is_real(value) or not math.isfinite(value):
-            raise MatrixError(f"{where}: expected a finite number, got {value!r}")
-        return float(value) if isinstance(default, float) else value
-    if isinstance(default, str) and not isinstance(value, str):
-        raise MatrixError(f"{where}: expected a string, got {value!r}")
-    if isinstance(value, (dict, list)):
-        raise MatrixError(f"{where}: expected a single value, got {value!r}")
-    return value
-
-
-def _argument(where: str, value: Any, default: Any) -> Any:
-    """A problem argument: typed like its default; lists stay lists (e.g. layer widths)."""
-    if isinstance(default, (list, tuple)):
-        if not isinstance(value, list):
-            raise MatrixError(f"{where}: expected a list, got {value!r}")
-        return value
-    if isinstance(value, dict):
-        raise MatrixError(f"{where}: expected a single value, got a table")
-    if isinstance(value, list) and default is not None:
-        raise MatrixError(
-            f"{where}: expected a single value, got a list (write one [[problems]] table per value)"
-        )
-    return value if default is None or isinstance(value, list) else _typed(where, value, default)
-
-
 def _seeds(raw: Any) -> tuple[int, ...]:
     ok = isinstance(raw, list) and raw and all(isinstance(s, int) and s >= 0 for s in raw)
     if not ok or any(isinstance(s, bool) for s in raw):
@@ -306,7 +233,7 @@ def _seeds(raw: Any) -> tuple[int, ...]:
 def _budget(where: str, raw: Any) -> Budget:
     if not isinstance(raw, dict):
         raise MatrixError(f"{where}: a table {{steps = n}} or {{epochs = e}}, got {raw!r}")
-    _check_keys(where, raw, ("steps", "epochs"))
+    check_keys(where, raw, ("steps", "epochs"))
     if len(raw) != 1:
         raise MatrixError(f"{where}: give exactly one of 'steps' and 'epochs', got {sorted(raw)}")
     if "steps" in raw:
@@ -315,7 +242,7 @@ def _budget(where: str, raw: Any) -> Budget:
             raise MatrixError(f"{where}.steps: a positive integer, got {steps!r}")
         return Budget(steps=steps)
     epochs = raw["epochs"]
-    if not _is_real(epochs) or not 0 < epochs < 1e6:
+    if not is_real(epochs) or not 0 < epochs < 1e6:
         raise MatrixError(f"{where}.epochs: a positive number, got {epochs!r}")
     return Budget(epochs=float(epochs))
 
@@ -323,7 +250,7 @@ def _budget(where: str, raw: Any) -> Budget:
 def _recording(where: str, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise MatrixError(f"{where}: a table, got {raw!r}")
-    _check_keys(where, raw, tuple(RECORDING_DEFAULTS))
+    check_keys(where, raw, tuple(RECORDING_DEFAULTS))
     for key in ("points", "path_points"):
         v = raw.get(key, 2)
         if not isinstance(v, int) or isinstance(v, bool) or v < 2:
@@ -334,10 +261,10 @@ def _recording(where: str, raw: Any) -> dict[str, Any]:
 
 
 def _targets(raw: Any) -> tuple[float, ...]:
-    values = _spaced("targets", raw) if isinstance(raw, dict) else raw
+    values = spaced("targets", raw) if isinstance(raw, dict) else raw
     if not isinstance(values, list) or not values:
         raise MatrixError(f"targets: a non-empty list of numbers > 0, got {raw!r}")
-    if not all(_is_real(t) and t > 0 and math.isfinite(t) for t in values):
+    if not all(is_real(t) and t > 0 and math.isfinite(t) for t in values):
         raise MatrixError(f"targets: every target must be a finite number > 0, got {raw!r}")
     return tuple(sorted({float(t) for t in values}, reverse=True))
 
@@ -345,9 +272,9 @@ def _targets(raw: Any) -> tuple[float, ...]:
 def _bound(raw: Any) -> float:
     if not isinstance(raw, dict):
         raise MatrixError(f"divergence: a table {{bound = b}}, got {raw!r}")
-    _check_keys("divergence", raw, ("bound",))
+    check_keys("divergence", raw, ("bound",))
     bound = raw.get("bound", DEFAULT_BOUND)
-    if not _is_real(bound) or not 1 < bound < math.inf:
+    if not is_real(bound) or not 1 < bound < math.inf:
         raise MatrixError(f"divergence.bound: a finite number > 1, got {bound!r}")
     return float(bound)
 
@@ -356,13 +283,3 @@ def _tables(key: str, raw: Any) -> list[dict]:
     if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
         raise MatrixError(f"{key}: a non-empty array of tables ([[{key}]]), got {raw!r}")
     return raw
-
-
-def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise MatrixError(f"{where}: unknown key {key!r}; allowed: {list(allowed)}")
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -6,7 +6,7 @@ import tomllib
 import pytest
 
 from benchmarks import matrix as mx
-from benchmarks import plan
+from benchmarks import matrix_values, plan
 from benchmarks.cli import main as cli
 
 SMALL = """
@@ -38,13 +38,13 @@ def parse(text):
 def test_logspace_and_linspace_grids_are_the_hand_values():
     m = parse(SMALL.replace("num = 3", "num = 4").replace("[1e-3, 1e-1]", "[1e-4, 1e-1]"))
     assert m.optimizers[0].grid["lr"] == (1e-4, 1e-3, 1e-2, 1e-1)
-    lin = mx._values("x", {"linspace": [0.0, 1.0], "num": 5}, 0.0)
+    lin = matrix_values.values("x", {"linspace": [0.0, 1.0], "num": 5}, 0.0)
     assert lin == (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def test_pairs_are_values_and_lists_of_pairs_are_grids():
-    assert mx._values("betas", [0.9, 0.99], (0.9, 0.999)) == ((0.9, 0.99),)
-    grid = mx._values("betas", [[0.9, 0.99], [0.5, 0.9]], (0.9, 0.999))
+    assert matrix_values.values("betas", [0.9, 0.99], (0.9, 0.999)) == ((0.9, 0.99),)
+    grid = matrix_values.values("betas", [[0.9, 0.99], [0.5, 0.9]], (0.9, 0.999))
     assert grid == ((0.9, 0.99), (0.5, 0.9))
 
 
