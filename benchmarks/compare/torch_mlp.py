@@ -6,8 +6,10 @@ Run from the repository root in an environment with torch (never imported elsewh
 
 The step is forward, backward and a Momentum update (lr 0.01, momentum 0.9, torch's
 convention in both) of the softmax MLP ``--widths`` (default 784-256-10) at ``--batch`` 128 on
-random data, from the same weights. Candidates, timed interleaved with a 0.15 s pause before
-every sample (a sample is the mean of a ~20 ms block of steps):
+random data, from the same weights. Candidates, timed interleaved with a ``--pause`` (0.15 s)
+before every sample; a sample is the mean of a ``--block`` of ~20 ms of steps (on a busy
+machine, ``--block 0 --samples 300 --pause 0.01`` times single steps, and their minimum is
+rarely interrupted by other processes):
 
 - ``optbench``: ``benchmarks.bench_mlp.TrainStep`` (preallocated activations and gradients);
 - ``seed``: the seed document's code style (``np.dot`` and fresh arrays in every layer);
@@ -31,19 +33,19 @@ BLOCK_SECONDS = 0.02
 PAUSE_SECONDS = 0.15
 
 
-def sample(fn, calls: int) -> float:
-    time.sleep(PAUSE_SECONDS)
+def sample(fn, calls: int, pause: float = PAUSE_SECONDS) -> float:
+    time.sleep(pause)
     start = time.perf_counter()
     for _ in range(calls):
         fn()
     return (time.perf_counter() - start) / calls
 
 
-def calls_per_block(fn) -> int:
+def calls_per_block(fn, block: float = BLOCK_SECONDS) -> int:
     fn()
     start = time.perf_counter()
     fn()
-    return max(1, round(BLOCK_SECONDS / max(time.perf_counter() - start, 1e-7)))
+    return max(1, round(block / max(time.perf_counter() - start, 1e-7)))
 
 
 def torch_step(torch, ref):
@@ -112,7 +114,7 @@ def check_agree(steps, dtype):
         np.testing.assert_allclose(values, losses["optbench"], rtol=rtol, err_msg=name)
 
 
-def compare(torch, widths, batch, dtype, samples):
+def compare(torch, widths, batch, dtype, samples, block=BLOCK_SECONDS, pause=PAUSE_SECONDS):
     import numpy as np
 
     from benchmarks.bench_mlp import TrainStep
@@ -124,11 +126,11 @@ def compare(torch, widths, batch, dtype, samples):
         "torch": torch_step(torch, ref),
     }
     check_agree(candidates, dtype)
-    calls = {name: calls_per_block(fn) for name, fn in candidates.items()}
+    calls = {name: calls_per_block(fn, block) for name, fn in candidates.items()}
     times = {name: [] for name in candidates}
     for _ in range(samples):
         for name, fn in candidates.items():
-            times[name].append(sample(fn, calls[name]))
+            times[name].append(sample(fn, calls[name], pause))
     return {name: (float(np.min(t)), float(np.median(t))) for name, t in times.items()}
 
 
@@ -142,17 +144,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--widths", default="784,256,10")
+    parser.add_argument("--block", type=float, default=BLOCK_SECONDS, help="seconds per sample")
+    parser.add_argument("--pause", type=float, default=PAUSE_SECONDS, help="sleep before each")
     args = parser.parse_args(argv)
     widths = tuple(int(w) for w in args.widths.split(","))
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads, user_api="blas")
     print(f"torch {torch.__version__}, {args.threads} threads; widths {widths}, batch {args.batch}")
-    print(f"{args.samples} interleaved samples, {PAUSE_SECONDS} s pause before each")
+    print(
+        f"{args.samples} interleaved samples of ~{args.block} s, {args.pause} s pause before each"
+    )
     print("times in ms: min (median)\n")
     print("| dtype | optbench | seed style | torch | optbench/torch | seed/torch |")
     print("|---|---|---|---|---|---|")
     for dtype in ("float32", "float64"):
-        t = compare(torch, widths, args.batch, dtype, args.samples)
+        t = compare(torch, widths, args.batch, dtype, args.samples, args.block, args.pause)
         names = ("optbench", "seed", "torch")
         cells = " | ".join(f"{t[k][0] * 1e3:.3f} ({t[k][1] * 1e3:.3f})" for k in names)
         ratios = f"{t['optbench'][0] / t['torch'][0]:.3f} | {t['seed'][0] / t['torch'][0]:.3f}"
