@@ -1,7 +1,21 @@
-"""Problems the optimizers are benchmarked on: test functions and the softmax MLP.
+"""Problems the optimizers are benchmarked on, R runs at a time (docs/contracts.md §2).
 
-Every problem follows the interface of docs/contracts.md §2 (see ``problems.base``); the
-registry maps a name to its class.
+=================== ========================================== ==========================
+registry key        problem                                     minimum
+=================== ========================================== ==========================
+``rosenbrock``      chained Rosenbrock, any dim >= 2            0 at (1, ..., 1)
+``quadratic``       1/2 (x - x*)^T A (x - x*), cond(A) = kappa,  0 at (1, ..., 1)
+                    rotated, optional gradient noise
+``beale``           Beale, 2-D                                  0 at (3, 0.5)
+``himmelblau``      Himmelblau, 2-D, four minima                0 at (3, 2), ...
+``rastrigin``       Rastrigin, any dim, multimodal              0 at 0
+``styblinski_tang`` Styblinski-Tang, any dim, 2^d local minima  -39.166 d at (-2.9035, ...)
+``goldstein_price`` Goldstein-Price, 2-D                        3 at (0, -1)
+``mlp``             the seed's softmax MLP on digits or spiral  unknown
+=================== ========================================== ==========================
+
+Layers of the MLP: ``problems.mlp``; data: ``problems.datasets``; the per-run counter-based
+random numbers: ``problems.rng``; the interface and argument checks: ``problems.base``.
 """
 
 from .base import Problem
