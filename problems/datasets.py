@@ -68,6 +68,8 @@ def split(X, y, test_fraction=0.2, seed=0):
     n_test = round(test_fraction * len(X))
     if test_fraction >= 1.0 or n_test >= len(X):
         raise ValueError(f"test_fraction must leave training data, got {test_fraction}")
+    if n_test == 0:
+        raise ValueError(f"test_fraction must give at least one test sample, got {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(X))
     test, train = order[:n_test], order[n_test:]
     mean = X[train].mean(axis=0)

@@ -165,6 +165,7 @@ def test_spiral():
         ({"batch_size": 5000}, "batch_size must be >= 1 and <= 1438"),
         ({"test_fraction": 1.0}, "test_fraction must leave training data"),
         ({"test_fraction": -0.1}, "test_fraction must be >= 0"),
+        ({"test_fraction": 0.0}, "at least one test sample"),
         ({"dtype": "int64"}, "dtype must be one of"),
     ],
 )
