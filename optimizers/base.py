@@ -59,7 +59,7 @@ class Optimizer:
     def _new_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
         state = {}
         for name, value in self._state_init().items():
-            arr = np.empty(p.shape, dtype=p.dtype)
+            arr = np.empty_like(p)  # the parameter's memory order (F-ordered (R, d) too)
             arr[...] = self._column(value, p.ndim)
             state[name] = arr
         return state
@@ -176,7 +176,7 @@ class Optimizer:
         key = ("whole", i)
         if key not in self._scratch:
             p = self.params[i]
-            self._scratch[key] = [np.empty(p.shape, p.dtype) for _ in range(self.N_SCRATCH)]
+            self._scratch[key] = [np.empty_like(p) for _ in range(self.N_SCRATCH)]
         return self._scratch[key]
 
     def _update(self, w, g, st, s, c) -> None:

@@ -132,6 +132,16 @@ def test_blocked_equals_whole_array_for_any_layout(name, opts, monkeypatch):
     assert np.all(big[:, :, 1::2] == 0)  # the gaps are not written
 
 
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_state_follows_the_parameters_memory_order(name):
+    """State of an F-ordered (R, d) parameter (the problems' structure-of-arrays layout) is
+    F-ordered too, so that no update pass mixes layouts."""
+    p = np.asfortranarray(np.ones((64, 2)))
+    opt = REGISTRY[name]([p], lr=np.full(64, 0.01))
+    for arr in opt.state[0].values():
+        assert arr.flags.f_contiguous and not arr.flags.c_contiguous, name
+
+
 def test_threads_do_not_change_results(monkeypatch):
     monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 64)
     monkeypatch.setattr(_blocks, "PARALLEL_MIN", 1)
