@@ -35,11 +35,20 @@ STREAM_SHUFFLE = 3
 
 def mix64(z):
     """SplitMix64 finalizer of a uint64 array (wrapping arithmetic): returns a new array."""
-    z = np.asarray(z, dtype=np.uint64)
+    return _mix_inplace(np.array(z, dtype=np.uint64))
+
+
+def _mix_inplace(z):
+    """z <- (z ^ z >> 30) * M1; z <- (z ^ z >> 27) * M2; z <- z ^ z >> 31 (in place)."""
+    t = np.empty_like(z)
     with np.errstate(over="ignore"):  # wrapping multiplication is the point
-        z = (z ^ (z >> 30)) * np.uint64(_M1)
-        z = (z ^ (z >> 27)) * np.uint64(_M2)
-    return z ^ (z >> 31)
+        for shift, mult in ((30, _M1), (27, _M2)):
+            np.right_shift(z, shift, out=t)
+            z ^= t
+            z *= np.uint64(mult)
+        np.right_shift(z, 31, out=t)
+        z ^= t
+    return z
 
 
 def as_seeds(seeds):
@@ -72,28 +81,35 @@ def step_keys(keys, counter):
 def bits(keys, n):
     """(R, n) uint64: the first n SplitMix64 outputs of each run's key."""
     ctr = np.arange(1, n + 1, dtype=np.uint64) * np.uint64(GOLDEN)
-    return mix64(np.asarray(keys, dtype=np.uint64)[:, None] + ctr[None, :])
+    return _mix_inplace(np.add.outer(np.asarray(keys, dtype=np.uint64), ctr))
 
 
 def uniform(keys, n):
     """(R, n) float64 uniform on the open interval (0, 1): 53 random bits, centred."""
-    u = (bits(keys, n) >> 11).astype(np.float64)
+    z = bits(keys, n)
+    np.right_shift(z, 11, out=z)
+    u = z.astype(np.float64)
     u += 0.5
     u *= 2.0**-53
     return u
 
 
 def normal(keys, n):
-    """(R, n) float64 standard normal, by Box-Muller: z = sqrt(-2 ln u1) cos(2 pi u2)."""
-    u = uniform(keys, 2 * n)
-    r = np.log(u[:, :n])
+    """(R, n) float64 standard normal, by Box-Muller on h = ceil(n/2) pairs (u1, u2):
+    z_i = sqrt(-2 ln u1_i) cos(2 pi u2_i) for i < h, then sqrt(-2 ln u1_j) sin(2 pi u2_j)."""
+    h = (n + 1) // 2
+    u = uniform(keys, 2 * h)
+    r, angle = u[:, :h], u[:, h:]
+    np.log(r, out=r)
     r *= -2.0
     np.sqrt(r, out=r)
-    c = u[:, n:]
-    c *= 2.0 * np.pi
-    np.cos(c, out=c)
-    r *= c
-    return r
+    angle *= 2.0 * np.pi
+    z = np.empty((u.shape[0], n))
+    np.cos(angle, out=z[:, :h])
+    z[:, :h] *= r
+    np.sin(angle[:, : n - h], out=z[:, h:])
+    z[:, h:] *= r[:, : n - h]
+    return z
 
 
 def permutations(keys, n):
