@@ -130,6 +130,9 @@ class _Tracker:
         self.next = np.zeros(R, dtype=np.int64)  # index of each run's next target
         self.threshold = np.full(R, self.levels[0] if self.levels.size else -np.inf)
         self.target_steps = np.full((self.levels.size, R), -1, dtype=np.int64)
+        self.ascending = self.levels[::-1].copy()
+        self.ks = np.arange(self.levels.size)
+        self.after = np.append(self.levels, -np.inf)  # threshold once k targets are reached
 
     def start(self, losses: np.ndarray) -> None:
         """Fix each run's divergence limit from its initial loss L(0)."""
@@ -157,15 +160,17 @@ class _Tracker:
 
     def _reach(self, t: int, losses: np.ndarray) -> None:
         idx = np.flatnonzero(self.hit)
-        # Levels descend, so the targets a run has reached are a prefix 0 .. count-1.
-        count = (losses[idx, None] <= self.levels[None, :]).sum(axis=1)
+        # Levels descend, so the targets a run has reached are a prefix 0 .. count-1:
+        # count = #{k : L <= levels[k]} = K - (first ascending level >= L).
+        K = self.levels.size
+        count = K - np.searchsorted(self.ascending, losses[idx], side="left")
         nxt = self.next[idx]
-        for k in range(self.levels.size):
-            self.target_steps[k, idx[(nxt <= k) & (k < count)]] = t
+        # newly reached: nxt <= k < count (one k for almost every hit)
+        rows, ks = np.nonzero((self.ks >= nxt[:, None]) & (self.ks < count[:, None]))
+        self.target_steps[ks, idx[rows]] = t
         nxt = np.maximum(nxt, count)
         self.next[idx] = nxt
-        K = self.levels.size
-        self.threshold[idx] = np.where(nxt >= K, -np.inf, self.levels[np.minimum(nxt, K - 1)])
+        self.threshold[idx] = self.after[nxt]  # the next level, -inf after the last
 
     def best_loss(self) -> np.ndarray:
         return np.where(self.dead, self.best_frozen, self.best)
