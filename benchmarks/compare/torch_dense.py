@@ -123,11 +123,14 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from benchmarks.bench_dense import make_case
+    from benchmarks.conftest import parse_shapes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, nargs="+", default=[0, 4], help="0: no run axis")
+    parser.add_argument("--shapes", default="", help="'m,n_in,n_out ...' instead of the four")
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     parser.add_argument(
         "--clock",
         choices=tuple(CLOCKS),
@@ -148,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| shape | dtype | R | dense | bound | torch (min, ms) | dense/bound | dense/torch "
           "| medians: dense/bound | dense/torch |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for shape in SHAPES:
-        for dtype in ("float32", "float64"):
+    for shape in parse_shapes(args.shapes) or SHAPES:
+        for dtype in args.dtypes:
             for runs in args.runs:
                 case = make_case(shape, dtype, runs or None)
                 t = compare(torch, case, args.samples, CLOCKS[args.clock])
