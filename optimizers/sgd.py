@@ -174,17 +174,10 @@ class SGD(Optimizer):
         P.apply(w, u, c["neg_lr"], s[2])
 
 
-class Momentum(SGD):
-    """SGD with heavy-ball momentum (``momentum=0.9`` by default); see :class:`SGD`.
+class _MomentumPreset(SGD):
+    """SGD with ``momentum=0.9`` by default and ``nesterov`` fixed by the subclass."""
 
-    Example, the seed's MLP update ``v = 0.9 v - 0.1 dW; W += v``::
-
-        >>> import numpy as np
-        >>> W = np.ones(3)
-        >>> opt = Momentum([W], lr=0.1, momentum=0.9, convention="seed_code")
-        >>> opt.step([np.ones(3)]); W
-        array([0.9, 0.9, 0.9])
-    """
+    NESTEROV: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -203,7 +196,7 @@ class Momentum(SGD):
             lr,
             momentum,
             dampening,
-            False,
+            self.NESTEROV,
             weight_decay,
             convention,
             ema,
@@ -212,7 +205,22 @@ class Momentum(SGD):
         )
 
 
-class Nesterov(SGD):
+class Momentum(_MomentumPreset):
+    """SGD with heavy-ball momentum (``momentum=0.9`` by default); see :class:`SGD`.
+
+    Example, the seed's MLP update ``v = 0.9 v - 0.1 dW; W += v``::
+
+        >>> import numpy as np
+        >>> W = np.ones(3)
+        >>> opt = Momentum([W], lr=0.1, momentum=0.9, convention="seed_code")
+        >>> opt.step([np.ones(3)]); W
+        array([0.9, 0.9, 0.9])
+    """
+
+    NESTEROV = False
+
+
+class Nesterov(_MomentumPreset):
     """SGD with Nesterov momentum (``momentum=0.9``, ``nesterov=True``); see :class:`SGD`.
 
     torch: ``v <- mu v + g; w <- w - lr (g + mu v)``. The seed's look-ahead form
@@ -226,27 +234,4 @@ class Nesterov(SGD):
         array([0.85])
     """
 
-    def __init__(
-        self,
-        params,
-        lr=1e-3,
-        momentum=0.9,
-        dampening=0.0,
-        weight_decay=0.0,
-        convention: str = "torch",
-        ema: bool | None = None,
-        buffer_init: str | None = None,
-        lr_in_buffer: bool | None = None,
-    ):
-        super().__init__(
-            params,
-            lr,
-            momentum,
-            dampening,
-            True,
-            weight_decay,
-            convention,
-            ema,
-            buffer_init,
-            lr_in_buffer,
-        )
+    NESTEROV = True
