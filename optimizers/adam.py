@@ -124,7 +124,19 @@ class Adam(Optimizer):
         if self.options["correct_moments"]:
             return {"bc1": bc1, "bc2": bc2}
         sqrt_bc2 = math.sqrt(bc2) if isinstance(bc2, float) else np.sqrt(bc2)
-        return {"neg_step_size": -(hp["lr"] / bc1), "sqrt_bc2": sqrt_bc2}
+        return {"neg_step_size": self._neg_step_size(hp["lr"], bc1), "sqrt_bc2": sqrt_bc2}
+
+    def _neg_step_size(self, lr, bc1):
+        """``-(lr / bc1)``, computed as ``(-lr) / bc1`` (the same bits: IEEE division rounds
+        symmetrically); per-run values go to a buffer reused every step (an ``(R,)`` temporary
+        of 128 KiB or more is a fresh mmap, page faults included, each step)."""
+        if not isinstance(lr, np.ndarray) and not isinstance(bc1, np.ndarray):
+            return -(lr / bc1)
+        buf = self.__dict__.get("_step_size_buffer")
+        if buf is None:
+            self._neg_lr = np.negative(lr)
+            buf = self._step_size_buffer = np.empty(self.R)
+        return np.divide(self._neg_lr, bc1, out=buf)
 
     def _update(self, w, g, st, s, c):
         if c["wd"] is not None:

@@ -122,16 +122,19 @@ class Optimizer:
         casts = {}
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if p.dtype not in casts:
-                casts[p.dtype] = {**self._static[p.dtype], **self._cast(per_step, p.dtype)}
+                casts[p.dtype] = self._cast(per_step, p.dtype)
             self._step_param(i, g, casts[p.dtype])
 
-    def _step_param(self, i: int, g: np.ndarray, c: dict) -> None:
+    def _step_param(self, i: int, g: np.ndarray, per_step: dict) -> None:
         p, layout = self.params[i], self._layout[i]
         if layout is None or not g.flags.c_contiguous:
             s = self._whole_scratch(i)
             sel = (slice(None),) + (None,) * (p.ndim - 1) if self.R is not None else None
-            self._update(p, g, self.state[i], s, self._select(c, sel))
+            static = self._static_selected(p.dtype, p.ndim, sel)
+            c = {**static, **self._select(per_step, sel)}
+            self._update(p, g, self.state[i], s, c)
             return
+        c = {**self._static[p.dtype], **per_step}
         g2 = g.reshape(self.R or 1, -1)
 
         def task(items, worker):
@@ -141,6 +144,15 @@ class Optimizer:
                 self._update(pv, g2[b.index], stv, s, cb)
 
         _blocks.run_split(task, layout, p.size)
+
+    def _static_selected(self, dtype, ndim: int, sel) -> dict:
+        """The static coefficients of ``dtype`` with ``sel`` (the selection for ``ndim``-arrays)
+        applied, cached: the whole-array path then selects only the per-step ones each step."""
+        key = ("static", dtype, ndim)
+        c = self._scratch.get(key)
+        if c is None:
+            c = self._scratch[key] = self._select(self._static[dtype], sel)
+        return c
 
     @staticmethod
     def _select(c: dict, sel) -> dict:
