@@ -99,11 +99,11 @@ def run_batch(spec: BatchSpec) -> BatchResult:
                 losses, grads = problem.loss_and_grad(params)
             tracker.update(t, losses)
             if event[t]:
-                recorder.capture(t, params, tracker.dead)
+                recorder.capture(t, params, tracker.dead if tracker.any_dead else None)
             opt.step(grads)
         final = problem.evaluate(params)
         tracker.update(T, final["loss"])
-        recorder.capture(T, params, tracker.dead, final)
+        recorder.capture(T, params, tracker.dead if tracker.any_dead else None, final)
     wall = time.perf_counter() - start
     return _result(spec, problem, tracker, recorder, final, wall)
 
@@ -123,16 +123,16 @@ class _Tracker:
         self.ok = np.ones(R, dtype=bool)
         self.hit = np.zeros(R, dtype=bool)
         self.dead = np.zeros(R, dtype=bool)
+        self.any_dead = False
         self.diverged_step = np.full(R, -1, dtype=np.int64)
         self.diverged_loss = np.full(R, np.nan)
         self.best = np.full(R, np.inf)
         self.best_frozen = np.full(R, np.nan)
         self.next = np.zeros(R, dtype=np.int64)  # index of each run's next target
         self.threshold = np.full(R, self.levels[0] if self.levels.size else -np.inf)
-        self.target_steps = np.full((self.levels.size, R), -1, dtype=np.int64)
         self.ascending = self.levels[::-1].copy()
-        self.ks = np.arange(self.levels.size)
         self.after = np.append(self.levels, -np.inf)  # threshold once k targets are reached
+        self.hits: list[tuple] = []  # (t, runs, next before, next after), resolved at the end
 
     def start(self, losses: np.ndarray) -> None:
         """Fix each run's divergence limit from its initial loss L(0)."""
@@ -141,7 +141,8 @@ class _Tracker:
 
     def update(self, t: int, losses: np.ndarray) -> None:
         np.less_equal(losses, self.limit, out=self.ok)
-        np.logical_or(self.ok, self.dead, out=self.ok)
+        if self.any_dead:
+            np.logical_or(self.ok, self.dead, out=self.ok)
         if not self.ok.all():
             self._diverge(t, losses)
         np.fmin(self.best, losses, out=self.best)
@@ -153,6 +154,7 @@ class _Tracker:
     def _diverge(self, t: int, losses: np.ndarray) -> None:
         new = ~self.ok
         self.dead |= new
+        self.any_dead = True
         self.diverged_step[new] = t
         self.diverged_loss[new] = losses[new]
         self.best_frozen[new] = self.best[new]
@@ -161,23 +163,39 @@ class _Tracker:
     def _reach(self, t: int, losses: np.ndarray) -> None:
         idx = np.flatnonzero(self.hit)
         # Levels descend, so the targets a run has reached are a prefix 0 .. count-1:
-        # count = #{k : L <= levels[k]} = K - (first ascending level >= L).
-        K = self.levels.size
-        count = K - np.searchsorted(self.ascending, losses[idx], side="left")
-        nxt = self.next[idx]
-        # newly reached: nxt <= k < count (one k for almost every hit)
-        rows, ks = np.nonzero((self.ks >= nxt[:, None]) & (self.ks < count[:, None]))
-        self.target_steps[ks, idx[rows]] = t
-        nxt = np.maximum(nxt, count)
-        self.next[idx] = nxt
-        self.threshold[idx] = self.after[nxt]  # the next level, -inf after the last
+        # count = #{k : L <= levels[k]} = K - (first ascending level >= L). A hit has
+        # L <= levels[next] (count > next) or L = -inf (count = K >= next).
+        count = self.levels.size - np.searchsorted(self.ascending, losses[idx], side="left")
+        self.hits.append((t, idx, self.next[idx], count))
+        self.next[idx] = count
+        self.threshold[idx] = self.after[count]  # the next level, -inf after the last
+
+    def target_steps(self) -> np.ndarray:
+        """(K, R): first step with loss <= f* + target_k, -1 never; run r reached targets
+        nxt .. count-1 at the step t of each of its hits (t, runs, nxt, count)."""
+        K, R = self.levels.size, self.best.size
+        out = np.full((K, R), -1, dtype=np.int64)
+        if self.hits:
+            sizes = [h[1].size for h in self.hits]
+            t = np.repeat([h[0] for h in self.hits], sizes)
+            idx, nxt, count = (np.concatenate([h[i] for h in self.hits]) for i in (1, 2, 3))
+            ks = np.arange(K)
+            rows, k = np.nonzero((ks >= nxt[:, None]) & (ks < count[:, None]))
+            out[k, idx[rows]] = t[rows]
+        return out
 
     def best_loss(self) -> np.ndarray:
         return np.where(self.dead, self.best_frozen, self.best)
 
 
 class _Recorder:
-    """Metrics at the recording steps and 2-D iterates at the path steps."""
+    """Metrics at the recording steps and 2-D iterates at the path steps.
+
+    The iterates are stored as ``(p, 2, R)`` and handed out as its ``(p, R, 2)`` transpose: a
+    path step then copies the structure-of-arrays parameters (each coordinate contiguous
+    across runs) with two contiguous copies instead of an element-by-element transposition.
+    ``dead`` is None while no run has diverged (nothing to blank out).
+    """
 
     def __init__(self, problem, record_steps: np.ndarray, path_steps: np.ndarray, R: int):
         self.problem = problem
@@ -185,9 +203,10 @@ class _Recorder:
         self.path_index = {int(s): i for i, s in enumerate(path_steps)}
         self.record_steps, self.path_steps = record_steps, path_steps
         self.curves = {m: np.full((len(record_steps), R), np.nan) for m in METRICS}
-        self.paths = np.full((len(path_steps), R, 2), np.nan) if len(path_steps) else None
+        self.xy = np.full((len(path_steps), 2, R), np.nan) if len(path_steps) else None
+        self.paths = self.xy.transpose(0, 2, 1) if self.xy is not None else None
 
-    def capture(self, t: int, params: list, dead: np.ndarray, metrics: dict | None = None):
+    def capture(self, t: int, params: list, dead, metrics: dict | None = None):
         i = self.record_index.get(t)
         if i is not None:
             metrics = metrics if metrics is not None else self.problem.evaluate(params)
@@ -195,11 +214,14 @@ class _Recorder:
                 if name in self.curves:
                     row = self.curves[name][i]
                     row[:] = values
-                    row[dead] = np.nan
+                    if dead is not None:
+                        row[dead] = np.nan
         j = self.path_index.get(t)
         if j is not None:
-            self.paths[j] = params[0]
-            self.paths[j, dead] = np.nan
+            xy = self.xy[j]
+            xy[...] = params[0].T
+            if dead is not None:
+                xy[:, dead] = np.nan
 
 
 def _result(spec, problem, tracker, recorder, final, wall) -> BatchResult:
@@ -222,7 +244,7 @@ def _result(spec, problem, tracker, recorder, final, wall) -> BatchResult:
         curves=recorder.curves,
         path_steps=recorder.path_steps if recorder.paths is not None else None,
         paths=recorder.paths,
-        target_steps=tracker.target_steps,
+        target_steps=tracker.target_steps(),
         wall_time=wall,
     )
 
