@@ -124,6 +124,8 @@ class Adam(Optimizer):
         if self.options["correct_moments"]:
             return {"bc1": bc1, "bc2": bc2}
         sqrt_bc2 = math.sqrt(bc2) if isinstance(bc2, float) else np.sqrt(bc2)
+        if isinstance(sqrt_bc2, float) and sqrt_bc2 == 1.0:
+            sqrt_bc2 = None  # x / 1 = x: the division is skipped, same bits
         return {"neg_step_size": self._neg_step_size(hp["lr"], bc1), "sqrt_bc2": sqrt_bc2}
 
     def _neg_step_size(self, lr, bc1):
@@ -136,6 +138,8 @@ class Adam(Optimizer):
         if buf is None:
             self._neg_lr = np.negative(lr)
             buf = self._step_size_buffer = np.empty(self.R)
+        if not isinstance(bc1, np.ndarray) and bc1 == 1.0:  # b1^t < 2^-53 (t > 349 for 0.9)
+            return self._neg_lr  # (-lr) / 1 = -lr exactly
         return np.divide(self._neg_lr, bc1, out=buf)
 
     def _update(self, w, g, st, s, c):
@@ -150,7 +154,8 @@ class Adam(Optimizer):
         if self.options["amsgrad"]:
             v = np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
         d = np.sqrt(v, out=s[1])
-        np.divide(d, c["sqrt_bc2"], out=d)
+        if c["sqrt_bc2"] is not None:
+            np.divide(d, c["sqrt_bc2"], out=d)
         np.add(d, c["eps"], out=d)
         np.divide(m, d, out=d)
         P.apply(w, d, c["neg_step_size"], d)

@@ -134,3 +134,32 @@ def test_mlp_runs_record_train_and_test_metrics():
     np.testing.assert_array_equal(res.curves["loss"], res.curves["train_loss"])
     assert res.target_steps.shape == (0, 1)  # f_star unknown: no targets
     assert res.best_loss[0] == np.min(res.curves["loss"][:, 0])  # exact losses, not minibatch
+
+
+@pytest.mark.parametrize("steps", [1, 7, 300])
+@pytest.mark.parametrize("path_points", [2, 5, 300])
+def test_every_path_row_is_an_iterate_of_the_run(steps, path_points):
+    # paths start uninitialized: every path step must be captured (and equal the iterate)
+    *_, (spec,) = build(
+        [{"name": "sgd", "lr": [1e-4, 1e-3]}],
+        [{"name": "rosenbrock", "dim": 2, "start": "random"}],
+        seeds=[0, 1],
+        budget={"steps": steps},
+        recording={"path_points": path_points},
+    )
+    res = run_batch(spec)
+    assert res.paths.shape == (len(res.path_steps), spec.size, 2)
+    assert np.isfinite(res.paths).all()
+    assert res.path_steps[0] == 0 and res.path_steps[-1] == steps
+    from problems import REGISTRY
+
+    problem = REGISTRY["rosenbrock"](dim=2, start="random")
+    X = problem.init_params(np.array(spec.seeds))[0].copy()
+    lr = np.array(spec.arrays["lr"])[:, None]
+    want = {}
+    for t in range(steps + 1):  # plain SGD by hand: x <- x + (-lr) g
+        want[t] = X.copy()
+        _, (G,) = problem.loss_and_grad([X])
+        X = X + (-lr) * G
+    for row, t in zip(res.paths, res.path_steps, strict=True):
+        np.testing.assert_array_equal(row, want[int(t)])
