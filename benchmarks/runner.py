@@ -138,13 +138,16 @@ class _Tracker:
         """Fix each run's divergence limit from its initial loss L(0)."""
         scale = np.fmax(np.abs(losses.astype(np.float64)), 1.0)
         np.multiply(scale, self.bound, out=self.limit)
+        self.lowest_limit = np.minimum.reduce(self.limit, initial=np.inf)
 
     def update(self, t: int, losses: np.ndarray) -> None:
-        np.less_equal(losses, self.limit, out=self.ok)
-        if self.any_dead:
-            np.logical_or(self.ok, self.dead, out=self.ok)
-        if not self.ok.all():
-            self._diverge(t, losses)
+        # max_r L_r <= min_r limit_r (a NaN max fails it) clears every run with one pass
+        if self.any_dead or not np.maximum.reduce(losses, initial=-np.inf) <= self.lowest_limit:
+            np.less_equal(losses, self.limit, out=self.ok)
+            if self.any_dead:
+                np.logical_or(self.ok, self.dead, out=self.ok)
+            if not self.ok.all():
+                self._diverge(t, losses)
         np.fmin(self.best, losses, out=self.best)
         if self.levels.size:
             np.less_equal(losses, self.threshold, out=self.hit)
