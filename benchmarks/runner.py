@@ -15,7 +15,11 @@ losses (no Python work per run):
   losses are minibatch estimates, ``best_loss`` is instead the minimum of the exact losses at
   the recording steps.
 * targets (COCO-style, nested): each run waits for its next target ``tau_k``; one comparison
-  ``L_r(t) <= f* + tau_k`` per step, and the rare hits are resolved for all targets at once.
+  ``L_r(t) <= f* + tau_k`` per step. A hit (rare for a run, but a sweep of thousands of runs
+  has one on most steps) moves the run's next target past every level its loss reached; the
+  hits are kept and turned into first-hit steps for all targets once, after the loop.
+* the divergence test costs one max-reduction while no run has diverged:
+  ``max_r L_r <= min_r limit_r`` clears every run at once (a NaN fails it).
 
 Metrics of ``evaluate`` (the exact loss, and MLP train/test loss and accuracy) are computed only
 at the recording steps; for 2-D problems the iterates are copied at the (denser) path steps.
