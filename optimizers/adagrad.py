@@ -52,7 +52,7 @@ class AdaGrad(Optimizer):
         "seed": {"eps_inside_sqrt": True, "initial_accumulator_value": 0.0},
         "optax": {"eps_inside_sqrt": True, "initial_accumulator_value": 0.1},
     }
-    N_SCRATCH = 2
+    N_SCRATCH = 3
 
     def __init__(
         self,
@@ -97,5 +97,4 @@ class AdaGrad(Optimizer):
             g = P.decayed_grad(g, w, c["wd"], s[0])
         P.sum_of_squares(st["sum"], g, s[1])
         std = P.root(st["sum"], c["eps"], self.options["eps_inside_sqrt"], out=s[1])
-        np.divide(g, std, out=s[1])
-        P.apply(w, s[1], c["neg_clr"], s[1])
+        P.addcdiv(w, g, std, c["neg_clr"], s[2])

@@ -157,8 +157,7 @@ class Adam(Optimizer):
         if c["sqrt_bc2"] is not None:
             np.divide(d, c["sqrt_bc2"], out=d)
         np.add(d, c["eps"], out=d)
-        np.divide(m, d, out=d)
-        P.apply(w, d, c["neg_step_size"], d)
+        P.addcdiv(w, m, d, c["neg_step_size"], s[2])
 
     def _update_corrected(self, w, g, m, v, st, s, c):
         P.ema(m, g, c["beta1"], c["one_minus_beta1"], s[1])

@@ -133,6 +133,9 @@ class RMSProp(Optimizer):
             sq = np.multiply(mean, mean, out=s[2])
             nu = np.subtract(nu, sq, out=s[1])
         d = P.root(nu, c["eps"], self.options["eps_inside_sqrt"], out=s[1])
+        # w + (g / d) * (-lr), not torch's addcdiv order (-lr g) / d: a run with momentum 0
+        # in an (R,) sweep whose other runs have momentum takes the buffer path,
+        # buf = 0 buf + g / d, and must give the bits of the same run alone.
         u = np.divide(g, d, out=s[1])
         if "momentum_buffer" in st:
             P.trace(st["momentum_buffer"], u, c["mu"], None, s[2])

@@ -292,5 +292,22 @@ def test_adam_late_steps_follow_torch_arithmetic_bit_for_bit(order):
             m = m + (g - m) * (1.0 - b1)
             v = v * b2 + (g * (1.0 - b2)) * g
             denom = np.sqrt(v) / math.sqrt(1.0 - b2**t) + eps
-            x = x + (m / denom) * (-(lr / (1.0 - b1**t)))
+            x = x + ((-(lr / (1.0 - b1**t))) * m) / denom  # addcdiv_(m, denom, value=...)
         np.testing.assert_array_equal(w[r], x)
+
+
+def test_adagrad_follows_torch_arithmetic_bit_for_bit():
+    """torch.optim.Adagrad's single-tensor step, written out: G += g g;
+    w.addcdiv_(g, sqrt(G) + eps, value=-clr), i.e. w + (-clr g) / (sqrt(G) + eps)."""
+    lr, lr_decay, eps = 0.1, 0.01, 1e-10
+    start = np.random.default_rng(4).uniform(-1.0, 1.0, (3, 50))
+    w = start.copy()
+    opt = REGISTRY["adagrad"]([w], lr=lr, lr_decay=lr_decay, eps=eps)
+    x, G = start.copy(), np.zeros_like(start)
+    for t in range(1, 101):
+        g = np.sin(3.0 * x) + 0.1 * x
+        opt.step([np.sin(3.0 * w) + 0.1 * w])
+        clr = lr / (1 + (t - 1) * lr_decay)
+        G = G + g * g
+        x = x + ((-clr) * g) / (np.sqrt(G) + eps)
+    np.testing.assert_array_equal(w, x)
