@@ -8,6 +8,11 @@ leading run axis, ``X: (R, m, n_in)`` (or a shared ``(m, n_in)``), ``weights: (R
 
 Outputs live in buffers owned by the layer and are overwritten by the next call with the same
 shapes (``np.matmul(..., out=...)``): copy a result you want to keep.
+
+Checks: types, shapes, label ranges and one-hot rows are validated on every call (no pass over
+the data). Values are not scanned for NaN or infinity: that would cost a pass per layer and
+call, and the harness legitimately drives diverged runs (non-finite weights) through a batch.
+Data sets are checked for finite values once, when they are built (``problems.datasets``).
 """
 
 import numpy as np
@@ -90,6 +95,13 @@ class Dense:
 
         Sets dweights = X^T dZ (n_in, n_out) and dbiases = sum over samples of dZ (1, n_out).
         """
+        out = self.__dict__.get("output")
+        if not isinstance(dvalues, np.ndarray) or dvalues.dtype.kind != "f":
+            kind = getattr(dvalues, "dtype", type(dvalues).__name__)
+            raise ValueError(f"dvalues must be a floating NumPy array, got {kind}")
+        if out is None or dvalues.shape != out.shape:
+            expected = "forward() first" if out is None else f"shape {out.shape}, like the output"
+            raise ValueError(f"dvalues must have {expected}, got {dvalues.shape}")
         X = self.inputs
         if self.dweights.shape != self.weights.shape or self.dweights.dtype != dvalues.dtype:
             self.dweights = np.empty_like(self.weights)
@@ -173,6 +185,8 @@ def check_labels(y_true, shape):
     if not isinstance(y_true, np.ndarray):
         raise ValueError(f"y_true must be a NumPy array, got {type(y_true).__name__}")
     C = shape[-1]
+    if len(shape) >= 2 and shape[-2] == 0:
+        raise ValueError("need at least one sample (m >= 1), got m = 0")
     if y_true.dtype.kind in "iu":
         if y_true.shape not in (shape[:-1], shape[-2:-1]):
             raise ValueError(f"sparse y_true must have shape {shape[:-1]}, got {y_true.shape}")
@@ -183,6 +197,11 @@ def check_labels(y_true, shape):
     if y_true.dtype.kind == "f":
         if y_true.shape not in (shape, shape[-2:]):
             raise ValueError(f"one-hot y_true must have shape {shape}, got {y_true.shape}")
+        rows = y_true.sum(axis=-1)
+        if not (np.all(y_true >= 0) and np.all(np.abs(rows - 1) <= 1e-6)):
+            raise ValueError(
+                "one-hot y_true rows must be probabilities: entries >= 0 that sum to 1"
+            )
         return "onehot", y_true
     raise ValueError(f"y_true must hold integer labels or one-hot floats, got {y_true.dtype}")
 

@@ -180,6 +180,10 @@ def test_accuracy():
         (np.zeros((3, 4)), np.array(["a", "b", "c"]), "integer labels or one-hot"),
         (np.zeros((3, 4)), [0, 1, 2], "must be a NumPy array"),
         (np.zeros((3, 4), dtype=np.int64), np.array([0, 1, 2]), "floating array"),
+        (np.zeros((3, 3)), -np.eye(3), "entries >= 0 that sum to 1"),
+        (np.zeros((3, 3)), 2 * np.eye(3), "entries >= 0 that sum to 1"),
+        (np.zeros((3, 3)), np.full((3, 3), np.nan), "entries >= 0 that sum to 1"),
+        (np.zeros((0, 3)), np.zeros(0, dtype=np.int64), r"at least one sample"),
     ],
 )
 def test_bad_labels_and_logits(logits, y, match):
@@ -193,6 +197,13 @@ def test_dense_bad_inputs():
         layer.forward(np.zeros((4, 5)))
     with pytest.raises(ValueError, match="floating NumPy array"):
         layer.forward(np.zeros((4, 3), dtype=np.int32))
+    with pytest.raises(ValueError, match=r"dvalues must have forward\(\) first"):
+        layer.backward(np.zeros((4, 2)))
+    layer.forward(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"dvalues must have shape \(4, 2\), like the output"):
+        layer.backward(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="dvalues must be a floating NumPy array"):
+        layer.backward(np.zeros((4, 2), dtype=np.int64))
     with pytest.raises(ValueError, match="init must be one of"):
         Dense(3, 2, init="xavier")
     with pytest.raises(ValueError, match="n_out must be >= 1"):
