@@ -119,5 +119,7 @@ def _worker_pool(n: int) -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None or _pool._max_workers < n:
+            if _pool is not None:  # its threads end once their queued work is done
+                _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="optbench")
         return _pool

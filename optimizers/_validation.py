@@ -106,6 +106,12 @@ def params(params, R: int | None, hparams: dict) -> list[np.ndarray]:
                 f"{', '.join(names)} have shape ({R},), so every parameter needs leading axis "
                 f"R={R}; params[{i}] has shape {p.shape}"
             )
+        for j, q in enumerate(out):
+            if np.shares_memory(p, q):
+                raise ValueError(
+                    f"params[{j}] and params[{i}] share memory; each element must belong to "
+                    "one parameter (it would be updated twice)"
+                )
         out.append(p)
     return out
 

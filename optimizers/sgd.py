@@ -130,8 +130,8 @@ class SGD(Optimizer):
             return {"first": t == 1 and self.options["buffer_init"] == "grad"}
         hp = self.hparams
         damp = hp["momentum"] if self.options["ema"] else hp["dampening"]
-        if isinstance(damp, np.ndarray):  # a run without momentum is plain SGD (as torch)
-            damp = np.where(np.asarray(hp["momentum"]) == 0, 0.0, damp)
+        if isinstance(hp["momentum"], np.ndarray):  # a run without momentum is plain SGD
+            damp = np.where(hp["momentum"] == 0, 0.0, damp)  # (torch ignores its dampening)
         scalar_zero = not isinstance(damp, np.ndarray) and damp == 0
         wd = hp["weight_decay"]
         return {
@@ -206,7 +206,18 @@ class _MomentumPreset(SGD):
 
 
 class Momentum(_MomentumPreset):
-    """SGD with heavy-ball momentum (``momentum=0.9`` by default); see :class:`SGD`.
+    """SGD with heavy-ball momentum (``momentum=0.9`` by default): ``SGD(nesterov=False)``.
+
+    Update of step t (g = gradient after weight decay, w = parameter, v = buffer)::
+
+        torch      v <- mu v + (1 - d) g   (v = g at t = 1)     w <- w - lr v
+        seed       v <- mu v + (1 - mu) g  (v = 0 before t = 1)  w <- w - lr v
+        seed_code  v <- mu v - lr g        (v = 0 before t = 1)  w <- w + v
+        optax      v <- mu v + g           (v = 0 before t = 1)  w <- w - lr v
+
+    Symbols: lr = ``lr``, mu = ``momentum``, d = ``dampening``; the row is chosen by
+    ``convention`` (finer options ``ema``, ``buffer_init``, ``lr_in_buffer``: see
+    :class:`SGD`, which also documents weight decay and the ``(R,)`` hyperparameters).
 
     Example, the seed's MLP update ``v = 0.9 v - 0.1 dW; W += v``::
 
@@ -221,11 +232,20 @@ class Momentum(_MomentumPreset):
 
 
 class Nesterov(_MomentumPreset):
-    """SGD with Nesterov momentum (``momentum=0.9``, ``nesterov=True``); see :class:`SGD`.
+    """SGD with Nesterov momentum (``momentum=0.9`` by default): ``SGD(nesterov=True)``.
 
-    torch: ``v <- mu v + g; w <- w - lr (g + mu v)``. The seed's look-ahead form
-    ``v <- mu v + (1 - mu) grad L(W - lr mu v); W <- W - lr v`` is ``convention="seed"`` on
-    ``W' = W - lr mu v``: ``w <- w - lr ((1 - mu) g + mu v)``. Example::
+    Update of step t (g = gradient after weight decay at the stored parameter w, v = buffer)::
+
+        torch      v <- mu v + (1 - d) g   (v = g at t = 1)     w <- w - lr (g + mu v)
+        seed       v <- mu v + (1 - mu) g  (v = 0 before t = 1)  w <- w - lr ((1 - mu) g + mu v)
+        seed_code  v <- mu v - lr g        (v = 0 before t = 1)  w <- w + mu v - lr g
+        optax      v <- mu v + g           (v = 0 before t = 1)  w <- w - lr (g + mu v)
+
+    Symbols: lr = ``lr``, mu = ``momentum``, d = ``dampening``; the row is chosen by
+    ``convention`` (finer options: see :class:`SGD`). Each row is a look-ahead form, which
+    evaluates the gradient ahead of W, written on the look-ahead point w: the seed's
+    ``v <- mu v + (1 - mu) grad L(W - lr mu v); W <- W - lr v`` is the ``seed`` row on
+    ``w = W - lr mu v`` (the table in :class:`SGD` gives each change of variable). Example::
 
         >>> import numpy as np
         >>> w = np.array([1.0])

@@ -77,7 +77,12 @@ BAD_CONSTRUCTION = [
     (Momentum, dict(buffer_init="ones"), ValueError, "buffer_init"),
     (SGD, dict(nesterov="yes"), TypeError, "nesterov"),
     (SGD, dict(lr=np.array([0.1, 0.2])), ValueError, "lr"),  # params have R = 3
-    (Adam, dict(lr=np.array([0.1, 0.2, 0.3]), eps=np.array([1e-8, 1e-8])), ValueError, "R"),
+    (
+        Adam,
+        dict(lr=np.array([0.1, 0.2, 0.3]), eps=np.array([1e-8, 1e-8])),
+        ValueError,
+        "must share one length R, got {'lr': 3, 'eps': 2}",
+    ),
 ]
 
 
@@ -97,6 +102,8 @@ def test_bad_hyperparameters_raise_naming_the_argument(cls, kw, exc, word):
         ([[1.0, 2.0]], TypeError, r"params\[0\] must be a NumPy array"),
         (np.ones(3), TypeError, "list"),
         ([], ValueError, "at least one"),
+        ([_W := np.ones((3, 4)), _W[:, :2]], ValueError, r"params\[0\] and params\[1\] share"),
+        ([np.ones(2), _W, _W.T], ValueError, r"params\[1\] and params\[2\] share memory"),
     ],
 )
 def test_bad_params_raise(params, exc, word):
@@ -204,12 +211,19 @@ def test_float32_stays_float32_and_mixed_dtypes_work(name):
     np.testing.assert_array_equal(v32, u32)
 
 
+@pytest.mark.parametrize("layout", ["1-D float64", "1-D float32", "runs (R, d) F-order"])
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_steady_state_step_allocates_nothing_of_the_parameter_size(name):
+def test_steady_state_step_allocates_nothing_of_the_parameter_size(name, layout):
+    """Also on the harness's path: F-ordered (R, d) parameters with an (R,) learning rate."""
     n = 1_000_000
-    w = np.zeros(n)
-    g = np.full(n, 0.5)
-    opt = REGISTRY[name]([w], **FULL[name])
+    hyper = dict(FULL[name])
+    if layout == "runs (R, d) F-order":
+        w = np.zeros((1000, n // 1000), order="F")
+        hyper["lr"] = np.linspace(0.001, 0.01, 1000)
+    else:
+        w = np.zeros(n, dtype=np.float32 if "float32" in layout else np.float64)
+    g = np.full_like(w, 0.5)
+    opt = REGISTRY[name]([w], **hyper)
     opt.step([g])
     opt.step([g])
     tracemalloc.start()

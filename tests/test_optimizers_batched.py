@@ -311,3 +311,14 @@ def test_adagrad_follows_torch_arithmetic_bit_for_bit():
         G = G + g * g
         x = x + ((-clr) * g) / (np.sqrt(G) + eps)
     np.testing.assert_array_equal(w, x)
+
+
+def test_a_run_without_momentum_ignores_a_scalar_dampening_as_torch_does():
+    """Found by the property test: momentum (0, 0.9) with dampening=1 made run 0 take the
+    buffer path, v = 0 v + (1 - 1) g = 0, so it never moved; alone it is plain SGD."""
+    start = np.array([[0.5], [0.5]])
+    w = start.copy()
+    opt = REGISTRY["sgd"]([w], lr=1.0, momentum=np.array([0.0, 0.9]), dampening=1.0)
+    for _ in range(3):
+        opt.step([np.full_like(w, 0.3)])
+    np.testing.assert_array_equal(w[0], ((start[0] - 0.3) - 0.3) - 0.3)
