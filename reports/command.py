@@ -30,8 +30,13 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from benchmarks.store import StoreError
     from reports.build import build_report
 
-    path = build_report(args.out)
+    try:
+        path = build_report(args.out)
+    except StoreError as exc:
+        print(f"optbench report: {exc}", file=sys.stderr)
+        return 2
     print(path)
     return 0

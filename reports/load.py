@@ -108,14 +108,10 @@ def _invocations(con) -> pd.DataFrame:
 
 
 def _partial(con) -> bool:
-    latest = con.execute(
-        "SELECT invocation_id FROM invocations ORDER BY started DESC LIMIT 1"
-    ).fetchone()
-    if latest is None:
-        return False
+    """True when a run planned by any invocation (an interrupted earlier matrix too) is not in
+    the store."""
     missing = con.execute(
         "SELECT count(*) FROM planned p LEFT JOIN runs r ON r.run_id = p.run_id "
-        "WHERE p.invocation_id = ? AND r.run_id IS NULL",
-        latest,
+        "WHERE r.run_id IS NULL"
     ).fetchone()[0]
     return missing > 0

@@ -155,6 +155,27 @@ def test_partial_when_the_latest_invocation_misses_runs(small, tmp_path):
     assert load_results(tmp_path).attrs["partial"] is True
 
 
+def test_partial_when_an_earlier_invocation_was_interrupted(small, tmp_path):
+    """An interrupted matrix stays partial after a later, complete one on the same store."""
+    m, runs = small
+    con = store.open_store(tmp_path)
+    store.begin_invocation(con, "cut", {"started": "2000-01-01T00:00:00"}, "", [runs[9].run_id])
+    con.close()
+    run_matrix(m, runs[:4], tmp_path, jobs=1)  # the latest invocation: complete
+    assert load_results(tmp_path).attrs["partial"] is True
+
+
+def test_report_on_a_foreign_store_is_a_clear_error(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    con = sqlite3.connect(tmp_path / "optbench.sqlite")
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    assert main(["report", "--out", str(tmp_path)]) == 2
+    assert "optbench report:" in capsys.readouterr().err
+
+
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
