@@ -50,13 +50,17 @@ def run_one_thread(spec: BatchSpec) -> BatchResult:
         return run_batch(spec)
 
 
-def local_processes(specs: Iterator[BatchSpec], jobs: int) -> Iterator[BatchResult]:
+def local_processes(
+    specs: Iterator[BatchSpec], jobs: int, salvage: list | None = None
+) -> Iterator[BatchResult]:
     """Run batches in ``jobs`` worker processes; closing the iterator stops the workers.
 
     Workers start from a clean fork server (no inherited signal handlers, threads, pipes or
     database handles). They ignore SIGINT: on Ctrl-C the parent decides (it stops them, then
-    reports what the store kept). A worker whose parent dies sees its pipe close and exits after
-    at most its current batch. A worker that dies mid-batch raises :class:`WorkerError`.
+    reports what the store kept). Results that workers had already sent but the parent had not
+    read when it stopped them are appended to ``salvage``, for the caller to store. A worker
+    whose parent dies sees its pipe close and exits after at most its current batch. A worker
+    that dies mid-batch raises :class:`WorkerError`.
     """
     ctx = get_context("forkserver" if "forkserver" in _methods() else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -71,12 +75,15 @@ def local_processes(specs: Iterator[BatchSpec], jobs: int) -> Iterator[BatchResu
             workers.append((proc, parent_end))
         yield from _dispatch(specs, workers)
     finally:
-        _stop(workers)
+        _stop(workers, salvage)
 
 
-def _stop(workers: list) -> None:
-    """Close the pipes (idle workers exit), terminate busy ones, kill what still lingers."""
+def _stop(workers: list, salvage: list | None = None) -> None:
+    """Keep finished results still in the pipes (into ``salvage``), close the pipes (idle
+    workers exit), terminate busy workers, kill what still lingers."""
     for proc, conn in workers:
+        if salvage is not None:
+            salvage.extend(_sent_result(conn))
         conn.close()
         if proc.is_alive():
             proc.terminate()
@@ -116,6 +123,17 @@ def _dispatch(specs: Iterator[BatchSpec], workers: list) -> Iterator[BatchResult
             if kind == "error":
                 raise WorkerError(f"a batch of {_label(payload[0])} failed:\n{payload[1]}")
             yield payload
+
+
+def _sent_result(conn) -> list[BatchResult]:
+    """The result a worker has sent on ``conn`` and nobody read yet ([] if none)."""
+    try:
+        if conn.poll():
+            kind, payload = conn.recv()
+            return [payload] if kind == "ok" else []
+    except (EOFError, OSError):
+        pass
+    return []
 
 
 def _label(spec: BatchSpec) -> str:

@@ -70,22 +70,34 @@ def run_matrix(
     by_id = {r.run_id: r for r in pending}
     specs = _still_pending(con, batches(pending, matrix, max_batch), by_id, matrix)
     start = time.perf_counter()
-    results = _executor(specs, jobs, scheduler)
+    salvage: list = []  # results finished by workers but unread when Ctrl-C stopped them
+    results = _executor(specs, jobs, scheduler, salvage)
     bar = _progress(len(pending), quiet)
     status = "failed"  # unless the loop ends or is interrupted
-    try:
-        for result in results:
-            rows, children = batch_rows(result, by_id, invocation)
-            outcome.written += store.write_batch(con, invocation, rows, children)
+
+    def keep(result) -> None:
+        rows, children = batch_rows(result, by_id, invocation)
+        written = store.write_batch(con, invocation, rows, children)  # insert-if-absent
+        if written:
+            outcome.written += written
             outcome.batches += 1
             outcome.diverged += int((result.diverged_step >= 0).sum())
             bar.update(result.spec.size)
             bar.set_postfix(diverged=outcome.diverged, refresh=False)
+
+    current = None  # a result being written when Ctrl-C came is written again (idempotent)
+    try:
+        for current in results:
+            keep(current)
+            current = None
         status = "completed"
     except KeyboardInterrupt:
         outcome.interrupted, status = True, "interrupted"
     finally:
-        results.close()
+        results.close()  # stops the workers; their unread results land in `salvage`
+        if outcome.interrupted:
+            for result in [current, *salvage] if current is not None else salvage:
+                keep(result)
         bar.close()
         outcome.wall_time = time.perf_counter() - start
         outcome.kept = store.end_invocation(con, invocation, now(), status)
@@ -103,12 +115,12 @@ def _still_pending(con, specs: list[BatchSpec], by_id: dict, matrix: Matrix) -> 
             yield make_spec([by_id[i] for i in spec.run_ids if i not in present], matrix)
 
 
-def _executor(specs: Iterator, jobs: int, scheduler: str | None):
+def _executor(specs: Iterator, jobs: int, scheduler: str | None, salvage: list):
     if scheduler:
         return dask_cluster(specs, scheduler)
     if jobs <= 1:
         return serial(specs)
-    return local_processes(specs, jobs)
+    return local_processes(specs, jobs, salvage)
 
 
 def _progress(total: int, quiet: bool):

@@ -220,3 +220,59 @@ def test_the_store_is_in_wal_mode_with_our_application_id(stored):
 def test_load_results_without_a_store_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results store"):
         load_results(tmp_path)
+
+
+def test_ctrl_c_keeps_the_batch_being_written_and_the_ones_workers_had_finished(
+    small, tmp_path, monkeypatch
+):
+    """Ctrl-C arrives while the parent writes batch 0; batch 1 sits unread in a worker's pipe
+    (the executor hands it over in `salvage`): both end up in the store, once each."""
+    from benchmarks import harness
+    from benchmarks.runner import run_batch
+
+    m, runs = small
+    specs = plan.batches(runs, m)
+    assert len(specs) >= 3
+    finished = [run_batch(spec) for spec in specs[:2]]
+    real_write = store.write_batch
+    calls = []
+
+    def interrupted_write(con, invocation, rows, children):
+        written = real_write(con, invocation, rows, children)
+        calls.append(written)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # after the commit: writing it again must add nothing
+        return written
+
+    def executor(specs_iter, jobs, scheduler, salvage):
+        salvage.append(finished[1])
+        yield finished[0]
+        raise AssertionError("the harness asked for more after Ctrl-C")
+
+    monkeypatch.setattr(harness, "_executor", executor)
+    monkeypatch.setattr(store, "write_batch", interrupted_write)
+    outcome = run_matrix(m, runs, tmp_path, jobs=2)
+    assert outcome.interrupted
+    kept = set(load_results(tmp_path)["run_id"])
+    expected = {i for spec in specs[:2] for i in spec.run_ids}
+    assert kept == expected and outcome.kept == len(expected)
+    assert calls[1] == 0  # batch 0 again: already there
+
+
+def test_stopping_workers_salvages_a_result_sent_but_not_read():
+    from multiprocessing import Pipe
+
+    from benchmarks.executors import _stop
+
+    class Done:  # a worker process that has already exited
+        def is_alive(self):
+            return False
+
+        def join(self, timeout=None):
+            pass
+
+    parent, child = Pipe()
+    child.send(("ok", "result of batch 7"))
+    salvage = []
+    _stop([(Done(), parent)], salvage)
+    assert salvage == ["result of batch 7"]
