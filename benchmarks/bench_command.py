@@ -164,7 +164,10 @@ def main(args: argparse.Namespace) -> int:
 def refresh_report(out: Path, *, skip: bool) -> None:
     """Rebuild the report (now with its timing section) when ``out`` holds a results store."""
     if skip or not (out / "optbench.sqlite").exists():
-        print(f"The report's timing section is added by `optbench report --out {out}`.")
+        print(
+            f"No report rebuilt: the timing section joins the report of a results store "
+            f"(`optbench run --out {out}`, or `optbench report --out {out}` once one exists)."
+        )
         return
     from reports import build_report
 

@@ -37,11 +37,11 @@ def export(out: str, fmt: str = "csv", dest: str | None = None) -> list:
         except ImportError:
             msg = "--format parquet needs pyarrow: pip install 'optbench[parquet]'"
             raise ValueError(msg) from None
+    frames = {table: load_results(out, table) for table in TABLES}  # fails before any mkdir
     target = Path(dest) if dest else Path(out) / "export"
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for table in TABLES:
-        df = load_results(out, table)
+    for table, df in frames.items():
         path = target / f"{table}.{fmt}"
         if fmt == "csv":
             df.to_csv(path, index=False)

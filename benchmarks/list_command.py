@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +47,14 @@ def keyword_defaults(cls: type) -> dict[str, object]:
 
 
 def main(args: argparse.Namespace) -> int:
+    try:
+        print_listing(args)
+    except BrokenPipeError:  # `optbench list | head`: the reader left; not an error
+        sys.stdout = None
+    return 0
+
+
+def print_listing(args: argparse.Namespace) -> None:
     from optimizers import REGISTRY as OPTIMIZERS
     from problems import REGISTRY as PROBLEMS
 
@@ -55,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     described = {title: describe(registry) for title, registry in sections.items()}
     if args.json:
         print(json.dumps(described, indent=2, default=repr))
-        return 0
+        return
     for title, entries in described.items():
         print(f"{title}:")
         for name, entry in entries.items():
@@ -63,4 +72,3 @@ def main(args: argparse.Namespace) -> int:
             for arg, default in entry["arguments"].items():
                 print(f"      {arg} = {default!r}")
         print()
-    return 0

@@ -39,7 +39,7 @@ import pandas as pd
 
 INFO_COLUMNS = (
     "kind", "role", "dtype", "runs", "flops", "bytes", "gflops", "gbps",
-    "fraction_of_peak", "ratio_to_bound",
+    "fraction_of_peak", "ratio_to_bound", "run_steps_per_s",
 )  # fmt: skip
 KIND_ORDER = ("dense_backward", "two_product_bound", "dense_forward", "gemm")
 DTYPE_COLORS = {"float32": "#4477AA", "float64": "#EE6677"}
@@ -58,15 +58,22 @@ def find_bench_json(path: str | Path) -> Path | None:
 
 
 def load_bench(out_dir: str | Path) -> pd.DataFrame | None:
-    """One row per benchmark of the newest run in ``out_dir`` (or a JSON file); None if none."""
+    """One row per benchmark: from a JSON file, or for a directory the newest result of every
+    benchmark over all its runs (``optbench bench --suites optimizers`` after a full run keeps
+    the dense cases); None if there is none. Attributes describe the newest run."""
     path = find_bench_json(out_dir)
     if path is None:
         return None
-    data = json.loads(path.read_text())
-    rows = [_row(b) for b in data.get("benchmarks", [])]
-    if not rows:
+    paths = [path] if Path(out_dir).is_file() else sorted(path.parent.glob("bench-*.json"))
+    latest: dict[str, dict] = {}
+    for each in paths:  # oldest first: a newer result of the same benchmark replaces it
+        for bench in json.loads(each.read_text()).get("benchmarks", []):
+            latest.pop(bench["fullname"], None)
+            latest[bench["fullname"]] = _row(bench)
+    if not latest:
         return None
-    df = pd.DataFrame(rows)
+    data = json.loads(path.read_text())
+    df = pd.DataFrame(list(latest.values()))
     machine = data.get("machine_info", {})
     libs = machine.get("blas") or []
     df.attrs.update(
@@ -75,7 +82,7 @@ def load_bench(out_dir: str | Path) -> pd.DataFrame | None:
         blas=", ".join(f"{lib.get('internal_api')} {lib.get('version')}" for lib in libs),
         blas_threads=machine.get("blas_threads"),
         threads_pinned=machine.get("threads_pinned"),
-        timer=data["benchmarks"][0].get("options", {}).get("timer"),
+        timer=(data.get("benchmarks") or [{}])[0].get("options", {}).get("timer"),
     )
     return df
 
@@ -101,8 +108,11 @@ def _row(bench: dict) -> dict:
 
 def timing_table(df: pd.DataFrame) -> pd.DataFrame:
     """The display table: kind, shape, dtype, R, times (ms), rate, % of peak, x bound."""
+    sweep = df["run_steps_per_s"].astype(float) / 1e6
     rate = df["gflops"].astype(float).where(df["gflops"].notna(), df["gbps"].astype(float))
+    rate = rate.where(rate.notna(), sweep)
     unit = np.where(df["gflops"].notna(), "GFLOP/s", np.where(df["gbps"].notna(), "GB/s", ""))
+    unit = np.where((unit == "") & sweep.notna(), "M run-steps/s", unit)
     table = pd.DataFrame(
         {
             "benchmark": df["kind"] + df["variant"].map(lambda v: f" [{v}]" if v else ""),

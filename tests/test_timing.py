@@ -104,3 +104,23 @@ def test_compare_path_resolution(bench_run, tmp_path):
     assert resolve_compare(str(path)) == path
     with pytest.raises(ValueError, match=r"no bench-\*\.json in"):
         resolve_compare(str(tmp_path))
+
+
+def test_a_directory_keeps_the_newest_result_of_every_benchmark(bench_run, tmp_path):
+    """A later run of one suite replaces only its own benchmarks in the report's table."""
+    (path,) = (bench_run / "bench").glob("bench-*.json")
+    data = json.loads(path.read_text())
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "bench-20000101-000000-000000.json").write_text(json.dumps(data))
+    gemm = [b for b in data["benchmarks"] if "gemm" in b["fullname"]]
+    assert gemm and len(gemm) < len(data["benchmarks"])
+    for b in gemm:
+        b["stats"]["min"] *= 2.0
+    newer = {**data, "benchmarks": gemm}
+    (tmp_path / "bench" / "bench-20990101-000000-000000.json").write_text(json.dumps(newer))
+    df = load_bench(tmp_path)
+    assert len(df) == len(data["benchmarks"])  # nothing lost, nothing twice
+    old = {b["name"]: b["stats"]["min"] for b in json.loads(path.read_text())["benchmarks"]}
+    for _, row in df.iterrows():
+        factor = 2.0 if row["kind"] == "gemm" else 1.0
+        assert row["time_min"] == pytest.approx(factor * old[row["name"]])
