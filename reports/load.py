@@ -8,8 +8,8 @@ Child tables repeat the run's identifying columns (optimizer, convention, settin
 seed, status), so each frame is usable on its own. Derived columns: ``curves.epoch = step /
 steps_per_epoch``, ``curves.subopt = loss - f_star``. Missing values are NaN (never 0).
 
-``df.attrs["partial"]`` is True when a run planned by the latest invocation is missing from
-the store (an interrupted matrix); ``df.attrs["store"]`` is the database path.
+``df.attrs["partial"]`` is True when a run planned by any invocation is missing from the store
+(an interrupted matrix); ``df.attrs["store"]`` is the database path.
 """
 
 from __future__ import annotations
@@ -20,19 +20,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.store import RUN_COLUMNS as STORED_RUN_COLUMNS
+from benchmarks.store import connect, store_path
+
 TABLES = ("runs", "curves", "paths", "targets", "invocations")
 _FLOAT_RUN_COLUMNS = (
     "lr", "diverged_step", "epochs", "final_loss", "best_loss", "f_star", "final_subopt",
     "best_subopt", "time_per_step", "final_train_loss", "final_test_loss", "final_train_acc",
     "final_test_acc",
 )  # fmt: skip
+# the stored run columns (the writer's list), less the full config, invocation_id last
 _RUN_COLUMNS = (
-    "run_key", "run_id", "optimizer", "convention", "setting", "lr", "hparams", "problem",
-    "problem_name", "problem_config", "seed", "status", "diverged_step", "steps", "epochs",
-    "steps_per_epoch", "grad_evals", "final_loss", "best_loss", "f_star", "final_subopt",
-    "best_subopt", "time_per_step", "batch_size", "final_train_loss", "final_test_loss",
-    "final_train_acc", "final_test_acc", "invocation_id",
-)  # fmt: skip
+    "run_key",
+    *(c for c in STORED_RUN_COLUMNS if c not in ("config", "invocation_id")),
+    "invocation_id",
+)
 _IDENTITY = (
     "run_id", "optimizer", "convention", "setting", "lr", "problem", "problem_name", "seed",
     "status",
@@ -50,8 +52,6 @@ def load_results(path: str | os.PathLike, table: str = "runs") -> pd.DataFrame:
     Raises ``ValueError`` for an unknown ``table``, ``FileNotFoundError`` when there is no
     store, and ``benchmarks.store.StoreError`` when the file is not an optbench store.
     """
-    from benchmarks.store import connect, store_path
-
     if table not in TABLES:
         raise ValueError(f"table must be one of {list(TABLES)}, got {table!r}")
     db = store_path(path)
