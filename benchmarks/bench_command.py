@@ -4,7 +4,7 @@ Runs every ``bench_*.py`` suite beside this file (the dense layer, square GEMM, 
 steps, ...) in a fresh ``python -m pytest`` process whose settings do not depend on any
 project configuration: a generated ini file, ``--rootdir`` the suites' directory, no cache,
 a temporary working directory. pytest-benchmark's JSON is saved as
-``<out>/bench/bench-<UTC time>.json`` (failed cases left out); ``reports.timing`` reads it
+``<out>/bench/bench-<UTC time>.json`` (failed cases left out); ``optbench.reports.timing`` reads it
 back for the table printed here and for the report's timing section: ``<out>/report.html`` is
 rebuilt when ``<out>`` holds the store of an ``optbench run`` (not under ``--quick``, which
 keeps to its 30 s, nor with ``--no-report``).
@@ -40,7 +40,7 @@ markers =
 
 def shape_arg(text: str) -> list[tuple[int, int, int]]:
     """argparse type: ``"m,n_in,n_out"`` (several allowed, space separated) -> list of triples."""
-    from benchmarks.conftest import parse_shapes
+    from optbench.benchmarks.conftest import parse_shapes
 
     try:
         shapes = parse_shapes(text)
@@ -147,7 +147,7 @@ def main(args: argparse.Namespace) -> int:
     if not json_path.exists():
         print(f"optbench bench: no benchmark ran (pytest exit code {code})", file=sys.stderr)
         return code or 1
-    from reports.timing import compare_bench, format_table, load_bench
+    from optbench.reports.timing import compare_bench, format_table, load_bench
 
     print(format_table(load_bench(json_path)))
     print(f"\nSaved {json_path}")
@@ -169,7 +169,7 @@ def refresh_report(out: Path, *, skip: bool) -> None:
             f"(`optbench run --out {out}`, or `optbench report --out {out}` once one exists)."
         )
         return
-    from reports import build_report
+    from optbench.reports import build_report
 
     print(f"Report: {build_report(out)}")
 
@@ -189,7 +189,7 @@ def resolve_compare(path: str | None) -> Path | None:
     """The earlier JSON: ``path`` itself, or the newest ``bench-*.json`` of a directory."""
     if path is None:
         return None
-    from reports.timing import find_bench_json
+    from optbench.reports.timing import find_bench_json
 
     p = Path(path)
     if not p.exists():
@@ -207,7 +207,7 @@ def run_pytest(files: list[Path], json_path: Path, args: argparse.Namespace) -> 
         ini = Path(tmp) / "pytest.ini"
         ini.write_text(INI)
         cmd = [sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", str(SUITES_DIR)]
-        cmd += ["-p", "no:cacheprovider", "-q", *map(str, files)]
+        cmd += ["-p", "no:cacheprovider", "--import-mode=importlib", "-q", *map(str, files)]
         cmd += ["--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-disable-gc"]
         cmd += [f"--benchmark-max-time={max_time}", f"--benchmark-min-rounds={min_rounds}"]
         cmd.append(f"--benchmark-timer={CLOCKS[args.clock]}")

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m pytest benchmarks/bench_mlp.py -o python_files='bench_*.py' --benchmark-only
 
-- ``test_train_step``: one step (forward, backward, ``optimizers.Momentum`` update) of the
+- ``test_train_step``: one step (forward, backward, ``optbench.optimizers.Momentum`` update) of the
   784-256-10 softmax MLP at batch 128 on random data, float32 and float64 (``quick``). FLOPs
   counted: forward 2 m sum(n_in n_out); backward dW for every layer and dX for all but the
   first. ``benchmarks/compare/torch_mlp.py`` times the same step against torch.
@@ -22,9 +22,9 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from optimizers import Momentum
-from problems import MLP, Rosenbrock
-from problems.network import Network
+from optbench.optimizers import Momentum
+from optbench.problems import MLP, Rosenbrock
+from optbench.problems.network import Network
 
 WIDTHS, BATCH = (784, 256, 10), 128
 

@@ -22,11 +22,11 @@ this bound. Each step's ``extra_info`` carries ``bytes``,
 and ``fraction_of_peak = bound_s / t_min``. The minimum over rounds is used throughout
 (interference from other processes only adds time).
 
-Steps of at least ``optimizers._blocks.PARALLEL_MIN`` elements run in
-``optimizers.get_num_threads()`` threads (``--optbench-threads N`` sets it; a CPU-time timer
-forces 1). Run: ``python -m pytest benchmarks/bench_optimizers.py -o python_files='bench_*.py'
---benchmark-only`` (``-m quick`` for 1e5 and 1e6 parameters only), or ``optbench bench
---suites optimizers``.
+Steps of at least ``optbench.optimizers._blocks.PARALLEL_MIN`` elements run in
+``optbench.optimizers.get_num_threads()`` threads (``--optbench-threads N`` sets it; a CPU-time
+timer forces 1). Run: ``python -m pytest benchmarks/bench_optimizers.py -o python_files='bench_*.py'
+--benchmark-only`` (``-m quick`` for 1e5 and 1e6 parameters only), or ``optbench bench --suites
+optimizers``.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ import time
 import numpy as np
 import pytest
 
-import optimizers
-from optimizers import REGISTRY, _blocks
-from optimizers._blocks import PARALLEL_MIN
+from optbench import optimizers
+from optbench.optimizers import REGISTRY, _blocks
+from optbench.optimizers._blocks import PARALLEL_MIN
 
 SIZES = (
     pytest.param(100_000, id="1e5", marks=pytest.mark.quick),

@@ -25,8 +25,8 @@ LOOP_RUNS = 4
 
 def sweep_spec(R: int, steps: int = STEPS):
     """The batch ``optbench run`` would execute for this sweep (one batch of R runs)."""
-    from benchmarks import matrix as mx
-    from benchmarks import plan
+    from optbench.benchmarks import matrix as mx
+    from optbench.benchmarks import plan
 
     raw = {
         "seeds": [0],
@@ -77,7 +77,7 @@ def _rate(benchmark, R: int) -> None:
     ],
 )
 def test_sweep_through_the_harness(benchmark, R):
-    from benchmarks.runner import run_batch
+    from optbench.benchmarks.runner import run_batch
 
     spec = sweep_spec(R)
     _info(benchmark, R, "harness")
@@ -97,7 +97,7 @@ def test_loop_over_separate_runs(benchmark):
     )
     _rate(benchmark, LOOP_RUNS)
     # the same arithmetic as the harness's Adam (torch convention), to round-off
-    from benchmarks.runner import run_batch
+    from optbench.benchmarks.runner import run_batch
 
     spec = sweep_spec(LOOP_RUNS)
     spec.recording["path_points"] = 2
@@ -107,8 +107,8 @@ def test_loop_over_separate_runs(benchmark):
 
 @pytest.mark.quick
 def test_loop_over_separate_harness_runs(benchmark):
-    from benchmarks import plan
-    from benchmarks.runner import run_batch
+    from optbench.benchmarks import plan
+    from optbench.benchmarks.runner import run_batch
 
     spec = sweep_spec(LOOP_RUNS)
     singles = [plan.BatchSpec(**{**vars(spec), "arrays": {"lr": [lr]}, "seeds": [0],

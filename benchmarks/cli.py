@@ -1,14 +1,14 @@
 """The ``optbench`` command line: one subcommand per module.
 
-=========  =================================  ======================================
-command    module                             what it does
-=========  =================================  ======================================
-run        ``benchmarks.run_command``         run the benchmark matrix into the store
-export     ``benchmarks.export_command``      store -> CSV / Parquet for pandas users
-report     ``reports.command``                store -> tables, plots, one HTML report
-bench      ``benchmarks.bench_command``       time the dense backward pass (pytest-benchmark)
-list       ``benchmarks.list_command``        optimizers, problems, their hyperparameters
-=========  =================================  ======================================
+=========  ==========================================  ======================================
+command    module                                      what it does
+=========  ==========================================  ======================================
+run        ``optbench.benchmarks.run_command``         run the benchmark matrix into the store
+export     ``optbench.benchmarks.export_command``      store -> CSV / Parquet for pandas users
+report     ``optbench.reports.command``                store -> tables, plots, the HTML report
+bench      ``optbench.benchmarks.bench_command``       time the dense layer and optimizer steps
+list       ``optbench.benchmarks.list_command``        optimizers, problems, hyperparameters
+=========  ==========================================  ======================================
 
 Each module exposes ``configure(parser)`` (adds its arguments) and ``main(args) -> int``
 (the exit code). Command modules keep their top-level imports light (argparse and the
@@ -22,12 +22,20 @@ import argparse
 import importlib
 import sys
 
+from optbench import __version__
+
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("benchmarks.run_command", "run the benchmark matrix (default: the built-in one)"),
-    "report": ("reports.command", "tables, plots and one self-contained HTML report"),
-    "bench": ("benchmarks.bench_command", "time the dense backward pass and optimizer steps"),
-    "export": ("benchmarks.export_command", "write the results store as CSV or Parquet"),
-    "list": ("benchmarks.list_command", "optimizers, problems and their hyperparameters"),
+    "run": (
+        "optbench.benchmarks.run_command",
+        "run the benchmark matrix (default: the built-in one)",
+    ),
+    "report": ("optbench.reports.command", "tables, plots and one self-contained HTML report"),
+    "bench": (
+        "optbench.benchmarks.bench_command",
+        "time the dense backward pass and optimizer steps",
+    ),
+    "export": ("optbench.benchmarks.export_command", "write the results store as CSV or Parquet"),
+    "list": ("optbench.benchmarks.list_command", "optimizers, problems and their hyperparameters"),
 }
 
 
@@ -37,7 +45,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="optbench",
         description="Compare gradient-descent optimizers, in pure NumPy.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
@@ -53,15 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else None
     args = build_parser(command).parse_args(argv)
     return int(args._module.main(args) or 0)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("optbench")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 if __name__ == "__main__":

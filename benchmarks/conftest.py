@@ -2,7 +2,7 @@
 
 The suites (``benchmarks/bench_*.py``) are never collected by the plain ``pytest`` of
 ``tests/``; ``optbench bench`` runs them with options of its own (see
-``benchmarks.bench_command``). This file provides:
+``optbench.benchmarks.bench_command``). This file provides:
 
 * the ``quick`` marker (``optbench bench --quick`` runs ``-m quick``);
 * the options ``--optbench-shapes "m,n_in,n_out ..."``, ``--optbench-dtype

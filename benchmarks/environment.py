@@ -9,14 +9,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-
-def optbench_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("optbench")
-    except PackageNotFoundError:
-        return "0+unknown"
+from optbench import __version__
 
 
 def now() -> str:
@@ -30,7 +23,7 @@ def metadata(argv: list[str]) -> dict:
 
     return {
         "started": now(),
-        "optbench_version": optbench_version(),
+        "optbench_version": __version__,
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
         "blas": blas(),

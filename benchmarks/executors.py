@@ -1,8 +1,8 @@
 """Where batches execute: in this process, in local worker processes, or on a Dask cluster.
 
-Every executor maps an iterator of :class:`~benchmarks.plan.BatchSpec` to an iterator of
-:class:`~benchmarks.runner.BatchResult`, in completion order. Specs are pulled lazily, one per
-free worker, so the caller can drop runs that another invocation finished meanwhile. Workers
+Every executor maps an iterator of :class:`~optbench.benchmarks.plan.BatchSpec` to an iterator of
+:class:`~optbench.benchmarks.runner.BatchResult`, in completion order. Specs are pulled lazily, one
+per free worker, so the caller can drop runs that another invocation finished meanwhile. Workers
 only compute and return results; the parent process alone writes the store.
 """
 
@@ -64,7 +64,9 @@ def local_processes(
     """
     ctx = get_context("forkserver" if "forkserver" in _methods() else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["benchmarks.runner", "optimizers", "problems"])
+        ctx.set_forkserver_preload(
+            ["optbench.benchmarks.runner", "optbench.optimizers", "optbench.problems"]
+        )
     workers = []
     try:
         for _ in range(jobs):

@@ -1,7 +1,7 @@
 """``optbench export``: the results store as CSV or Parquet files, for pandas users.
 
 Writes ``<dest>/runs.<ext>`` (one row per run), ``curves``, ``paths``, ``targets`` and
-``invocations``: exactly the frames of ``reports.load_results``. ``dest`` defaults to
+``invocations``: exactly the frames of ``optbench.reports.load_results``. ``dest`` defaults to
 ``<out>/export``. Exit code 2 when there is no store or it is unusable.
 """
 
@@ -27,7 +27,7 @@ def export(out: str, fmt: str = "csv", dest: str | None = None) -> list:
     """Write every table of the store under ``out``; returns the paths written."""
     from pathlib import Path
 
-    from reports.load import TABLES, load_results
+    from optbench.reports.load import TABLES, load_results
 
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {list(FORMATS)}, got {fmt!r}")

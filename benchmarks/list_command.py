@@ -1,7 +1,7 @@
 """``optbench list``: the optimizers and problems, with their hyperparameters and defaults.
 
-Reads the two registries (``optimizers.REGISTRY``, ``problems.REGISTRY``) and the keyword
-arguments of each class's ``__init__``, so what it prints is what a matrix file may set.
+Reads the two registries (``optbench.optimizers.REGISTRY``, ``optbench.problems.REGISTRY``) and the
+keyword arguments of each class's ``__init__``, so what it prints is what a matrix file may set.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 def print_listing(args: argparse.Namespace) -> None:
-    from optimizers import REGISTRY as OPTIMIZERS
-    from problems import REGISTRY as PROBLEMS
+    from optbench.optimizers import REGISTRY as OPTIMIZERS
+    from optbench.problems import REGISTRY as PROBLEMS
 
     sections = {"optimizers": OPTIMIZERS, "problems": PROBLEMS}
     if args.what != "all":

@@ -27,7 +27,7 @@ fixed value and a list of pairs a grid. Allowed names come from ``inspect.signat
 optimizer and problem class (docs/contracts.md sections 1 and 2).
 
 Errors raise :class:`MatrixError` naming the key (``optimizers[2].lr``) and, for closed sets,
-the allowed values. :func:`benchmarks.plan.expand` then constructs every problem and every
+the allowed values. :func:`optbench.benchmarks.plan.expand` then constructs every problem and every
 optimizer batch once (on a tiny dummy), so that their own ``ValueError``s surface before any run
 starts.
 """
@@ -122,8 +122,8 @@ def load(path: str | Path | None = None) -> Matrix:
 
 def parse(raw: dict, source: str | None = None) -> Matrix:
     """Check the structure and types of a matrix given as a dict (e.g. from ``tomllib``)."""
-    from optimizers import REGISTRY as OPTIMIZERS
-    from problems import REGISTRY as PROBLEMS
+    from optbench.optimizers import REGISTRY as OPTIMIZERS
+    from optbench.problems import REGISTRY as PROBLEMS
 
     if not isinstance(raw, dict):
         raise MatrixError(f"a matrix must be a table, got {type(raw).__name__}")

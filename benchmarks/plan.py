@@ -132,7 +132,7 @@ def is_numeric(value: Any) -> bool:
 
 
 def _run(optimizer, convention, hparams, info, seed, matrix, version) -> Run:
-    from optimizers import REGISTRY
+    from optbench.optimizers import REGISTRY
 
     full = {**hyperparameters(REGISTRY[optimizer]), **hparams}
     config = {
@@ -155,7 +155,7 @@ def _run(optimizer, convention, hparams, info, seed, matrix, version) -> Run:
 
 
 def _problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
-    from problems import REGISTRY
+    from optbench.problems import REGISTRY
 
     try:
         problem = REGISTRY[entry.name](**entry.kwargs)
@@ -181,7 +181,7 @@ def _check_optimizers(matrix: Matrix) -> None:
     """Construct every (optimizer, convention, static options) batch once on a dummy."""
     import numpy as np
 
-    from optimizers import REGISTRY
+    from optbench.optimizers import REGISTRY
 
     for i, entry in enumerate(matrix.optimizers):
         names = list(entry.grid)

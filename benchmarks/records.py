@@ -24,7 +24,7 @@ from .runner import METRICS, BatchResult
 
 
 def batch_rows(result: BatchResult, runs: dict[str, Run], invocation_id: str):
-    """``(rows, children)`` for :func:`benchmarks.store.write_batch`."""
+    """``(rows, children)`` for :func:`optbench.benchmarks.store.write_batch`."""
     spec = result.spec
     R, T = spec.size, spec.steps
     time_per_step = result.wall_time / (max(T, 1) * R)

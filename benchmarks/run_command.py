@@ -38,8 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from optbench import __version__
+
     from . import matrix as mx
-    from .environment import optbench_version
     from .executors import WorkerError, default_jobs
     from .harness import run_matrix
     from .plan import batches, expand
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
         if args.print_config:
             sys.stdout.write(matrix.source)
             return 0
-        runs = expand(matrix, optbench_version())
+        runs = expand(matrix, __version__)
     except mx.MatrixError as exc:
         print(f"optbench run: invalid matrix: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
     if outcome.interrupted:
         return 130
     if not args.no_report:
-        from reports import build_report
+        from optbench.reports import build_report
 
         html = build_report(args.out)
         print(f"report: {html}")

@@ -76,7 +76,7 @@ def path_steps(steps: int, points: int) -> np.ndarray:
 
 def run_batch(spec: BatchSpec) -> BatchResult:
     """Run the R runs of ``spec`` as one vectorized batch and return their results."""
-    from optimizers import REGISTRY
+    from optbench.optimizers import REGISTRY
 
     problem = _problem(spec.problem_name, spec.problem_kwargs)
     R, T = spec.size, spec.steps
@@ -273,7 +273,7 @@ _CACHE = threading.local()
 def _problem(name: str, kwargs: dict):
     """A problem instance, cached per worker thread (problems keep per-batch state and
     buffers, so threads never share one; ``init_params`` resets its per-run streams)."""
-    from problems import REGISTRY
+    from optbench.problems import REGISTRY
 
     cache = _CACHE.__dict__.setdefault("problems", {})
     key = json.dumps([name, kwargs], sort_keys=True)

@@ -2,7 +2,7 @@
 
 Only the parent ``optbench run`` process writes, one ``BEGIN IMMEDIATE`` transaction per
 finished batch; a run is inserted only if its ``run_id`` is absent, so resuming, or two
-invocations writing at once, never records a run twice. Readers (``reports.load_results``)
+invocations writing at once, never records a run twice. Readers (``optbench.reports.load_results``)
 see whole batches only. Schema (``run_key`` is an integer alias of ``run_id`` for child rows)::
 
     invocations(invocation_id PK, started, ended, status, optbench_version, python_version,

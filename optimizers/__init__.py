@@ -2,7 +2,7 @@
 
 ``REGISTRY`` maps a name to its class; see ``docs/contracts.md`` section 1::
 
-    from optimizers import Adam
+    from optbench.optimizers import Adam
     opt = Adam([W, b], lr=1e-3)      # params: float32/float64 arrays, updated in place
     opt.step([dW, db])
     state = opt.state_dict(); opt.load_state_dict(state)

@@ -14,8 +14,9 @@ registry key        problem                                     minimum
 ``mlp``             the seed's softmax MLP on digits or spiral  unknown
 =================== ========================================== ==========================
 
-Layers of the MLP: ``problems.mlp``; data: ``problems.datasets``; the per-run counter-based
-random numbers: ``problems.rng``; the interface and argument checks: ``problems.base``.
+Layers of the MLP: ``optbench.problems.mlp``; data: ``optbench.problems.datasets``; the per-run
+counter-based random numbers: ``optbench.problems.rng``; the interface and argument checks:
+``optbench.problems.base``.
 """
 
 from .base import Problem

@@ -2,7 +2,7 @@
 
 A problem evaluates loss and gradients for R runs at once. Parameters are a list of arrays,
 each with a leading run axis R; a run's randomness is drawn from counter-based streams keyed
-by its seed (``problems.rng``), so its results never depend on the other runs of its batch.
+by its seed (``optbench.problems.rng``), so its results never depend on the other runs of its batch.
 
     p = Problem(...)
     params = p.init_params(seeds)           # list of (R, *shape) arrays; resets the streams

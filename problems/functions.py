@@ -1,6 +1,6 @@
 """Classic 2-D and N-D test functions of optimizer visualizations, each with its known minimum.
 
-All take ``X`` of shape ``(R, dim)`` (``params == [X]``); see ``problems.objective``.
+All take ``X`` of shape ``(R, dim)`` (``params == [X]``); see ``optbench.problems.objective``.
 """
 
 import numpy as np

@@ -12,7 +12,7 @@ shapes (``np.matmul(..., out=...)``): copy a result you want to keep.
 Checks: types, shapes, label ranges and one-hot rows are validated on every call (no pass over
 the data). Values are not scanned for NaN or infinity: that would cost a pass per layer and
 call, and the harness legitimately drives diverged runs (non-finite weights) through a batch.
-Data sets are checked for finite values once, when they are built (``problems.datasets``).
+Data sets are checked for finite values once, when they are built (``optbench.problems.datasets``).
 """
 
 import numpy as np

@@ -1,10 +1,10 @@
 """Everything the report computes from the store, in one place and once.
 
-:func:`analyze` takes the frames of ``reports.load_results`` (docs/contracts.md §3) and returns
-an :class:`Analysis`: the tuned settings (:data:`reports.tables.TUNING_RULE`), the per-problem
-summary, the paired objective matrices, ranks, normalized scores and their bootstrap intervals
-(:mod:`reports.ranking`), and the tuned runs' curves, paths and targets with a ``method``
-column. Drawing and writing happen elsewhere (:mod:`reports.build`).
+:func:`analyze` takes the frames of ``optbench.reports.load_results`` (docs/contracts.md §3) and
+returns an :class:`Analysis`: the tuned settings (:data:`optbench.reports.tables.TUNING_RULE`), the
+per-problem summary, the paired objective matrices, ranks, normalized scores and their bootstrap
+intervals (:mod:`optbench.reports.ranking`), and the tuned runs' curves, paths and targets with a
+``method`` column. Drawing and writing happen elsewhere (:mod:`optbench.reports.build`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reports import ranking as rk
-from reports.landscape import condition_table
-from reports.style import objective_kinds, problem_order
-from reports.tables import divergence_table, setting_table, summary_table, tune, tuned_runs
+from optbench.reports import ranking as rk
+from optbench.reports.landscape import condition_table
+from optbench.reports.style import objective_kinds, problem_order
+from optbench.reports.tables import divergence_table, setting_table, summary_table, tune, tuned_runs
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """``build_report(out_dir)``: the results store -> tables, figures, report.html and report.md.
 
-Reads ``<out>/optbench.sqlite`` only through ``reports.load_results`` (docs/contracts.md §3-4)
-and writes, under ``<out>``::
+Reads ``<out>/optbench.sqlite`` only through ``optbench.reports.load_results``
+(docs/contracts.md §3-4) and writes, under ``<out>``::
 
     report.html          one self-contained page (images as data URIs, inline CSS, no network)
     report.md            the same tables, with links to the figures
@@ -9,7 +9,7 @@ and writes, under ``<out>``::
     tables/<name>.csv    full precision; tables/<name>.md the formatted version
 
 The benchmark-timing section (docs/contracts.md §5) is included when
-``reports.timing.load_bench(out)`` finds a pytest-benchmark run.
+``optbench.reports.timing.load_bench(out)`` finds a pytest-benchmark run.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports import drawing, plots
-from reports.analysis import Analysis, analyze
-from reports.landscape import plot_condition, plot_trajectories, problem_landscape
-from reports.render import Figure, Section, markdown_table, render_html, render_markdown
-from reports.sections import (
+from optbench.reports import drawing, plots
+from optbench.reports.analysis import Analysis, analyze
+from optbench.reports.landscape import plot_condition, plot_trajectories, problem_landscape
+from optbench.reports.render import Figure, Section, markdown_table, render_html, render_markdown
+from optbench.reports.sections import (
     matrix_section,
     metadata_section,
     method_section,
@@ -33,8 +33,8 @@ from reports.sections import (
     summary_section,
     timing_section,
 )
-from reports.style import FLOOR
-from reports.tables import TUNING_RULE
+from optbench.reports.style import FLOOR
+from optbench.reports.tables import TUNING_RULE
 
 TABLES = ("runs", "curves", "paths", "targets", "invocations")
 TITLE = "optbench: gradient-descent optimizers compared"
@@ -42,8 +42,8 @@ TITLE = "optbench: gradient-descent optimizers compared"
 
 def build_report(out_dir: str | Path) -> Path:
     """Write the report of the store in ``out_dir``; return the path of ``report.html``."""
-    from reports.load import load_results
-    from reports.timing import load_bench
+    from optbench.reports.load import load_results
+    from optbench.reports.timing import load_bench
 
     out = Path(out_dir)
     frames = {name: load_results(out, table=name) for name in TABLES}
@@ -58,7 +58,8 @@ def write_report(
     n_boot: int = 2000,
 ) -> Path:
     """Write the report of ``frames`` (tables of §3) into ``out_dir``; ``bench`` is the frame
-    of ``reports.timing.load_bench`` or None; ``landscape`` computes 2-D contour backgrounds."""
+    of ``optbench.reports.timing.load_bench`` or None; ``landscape`` computes 2-D contour
+    backgrounds."""
     out = Path(out_dir)
     runs = frames["runs"]
     partial = bool(runs.attrs.get("partial", False))

@@ -30,8 +30,8 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from benchmarks.store import StoreError
-    from reports.build import build_report
+    from optbench.benchmarks.store import StoreError
+    from optbench.reports.build import build_report
 
     try:
         path = build_report(args.out)

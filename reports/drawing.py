@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from reports.style import line_style, tex_safe
+from optbench.reports.style import line_style, tex_safe
 
 _HUGE = 1e300  # stands in for +inf inside np.nanquantile; quantiles >= _HUGE / 4 are inf
 

@@ -3,7 +3,7 @@
 - :func:`plot_trajectories` draws every method's path (the ``paths`` table, tuned settings, one
   seed shared by all methods, hence one start) over the contour plot of each 2-D problem. The
   background is computed, not read: :func:`problem_landscape` evaluates the problem's exact loss
-  on a grid through ``problems.REGISTRY[problem_name](**problem_config).evaluate``.
+  on a grid through ``optbench.problems.REGISTRY[problem_name](**problem_config).evaluate``.
 - :func:`plot_condition` compares the measured linear rate on the noise-free quadratics with
   theory. For an objective decaying as ``f - f* ~ C rho_f^t``, the least-squares slope of
   ``log(f - f*)`` against ``t`` estimates ``log rho_f``; since ``f - f*`` is quadratic in
@@ -25,15 +25,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
 
-from reports.drawing import grid, legend
-from reports.style import FLOOR, line_style, method_order, palette, tex_safe
+from optbench.reports.drawing import grid, legend
+from optbench.reports.style import FLOOR, line_style, method_order, palette, tex_safe
 
 Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None]]
 
 
 def problem_landscape(problem_name: str, problem_config: str):
     """``(f, x_star)``: ``f(X)`` the exact loss at points ``X: (R, 2)``; ``x_star`` or None."""
-    from problems import REGISTRY
+    from optbench.problems import REGISTRY
 
     problem = REGISTRY[problem_name](**json.loads(problem_config))
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.store import RUN_COLUMNS as STORED_RUN_COLUMNS
-from benchmarks.store import connect, store_path
+from optbench.benchmarks.store import RUN_COLUMNS as STORED_RUN_COLUMNS
+from optbench.benchmarks.store import connect, store_path
 
 TABLES = ("runs", "curves", "paths", "targets", "invocations")
 _FLOAT_RUN_COLUMNS = (
@@ -50,7 +50,7 @@ def load_results(path: str | os.PathLike, table: str = "runs") -> pd.DataFrame:
     """The store under ``path`` (a results directory or the database file) as a DataFrame.
 
     Raises ``ValueError`` for an unknown ``table``, ``FileNotFoundError`` when there is no
-    store, and ``benchmarks.store.StoreError`` when the file is not an optbench store.
+    store, and ``optbench.benchmarks.store.StoreError`` when the file is not an optbench store.
     """
     if table not in TABLES:
         raise ValueError(f"table must be one of {list(TABLES)}, got {table!r}")

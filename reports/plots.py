@@ -1,11 +1,11 @@
 """Figures of the report: each function takes DataFrames and returns a matplotlib Figure.
 
-Inputs are the frames of ``reports.load_results`` (docs/contracts.md §3) plus the ``tuned``
-table of :func:`reports.tables.tune`. Nothing here reads files or saves (see
-:func:`reports.drawing.save_figure`). Colors come from :func:`reports.style.palette`, the same
-in every figure. Bands are the interquartile range over seeds; lines the median. A run that
-diverged counts as ``+inf`` from its divergence step on, so a median line ends where half the
-seeds diverged.
+Inputs are the frames of ``optbench.reports.load_results`` (docs/contracts.md §3) plus the ``tuned``
+table of :func:`optbench.reports.tables.tune`. Nothing here reads files or saves (see
+:func:`optbench.reports.drawing.save_figure`). Colors come from
+:func:`optbench.reports.style.palette`, the same in every figure. Bands are the interquartile range
+over seeds; lines the median. A run that diverged counts as ``+inf`` from its divergence step on, so
+a median line ends where half the seeds diverged.
 """
 
 from __future__ import annotations
@@ -20,8 +20,15 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from reports.drawing import band, draw_band, grid, legend
-from reports.style import FLOOR, line_style, method_order, objective_label, palette, tex_safe
+from optbench.reports.drawing import band, draw_band, grid, legend
+from optbench.reports.style import (
+    FLOOR,
+    line_style,
+    method_order,
+    objective_label,
+    palette,
+    tex_safe,
+)
 
 
 def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
@@ -59,8 +66,8 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
 def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     """Median final objective vs lr per method, one panel per problem.
 
-    ``settings``: :func:`reports.tables.setting_table`. With other hyperparameters in the grid,
-    each lr shows its best setting of them. Filled marker: no seed diverged; hollow: some did;
+    ``settings``: :func:`optbench.reports.tables.setting_table`. With other hyperparameters in the
+    grid, each lr shows its best setting of them. Filled marker: no seed diverged; hollow: some did;
     ``x`` on the top edge: the median over seeds diverged (the setting is kept, not dropped).
     """
     methods = method_order(settings["method"])

@@ -31,8 +31,8 @@ from math import comb
 import numpy as np
 import pandas as pd
 
-from reports.style import FLOOR, method_order
-from reports.tables import quantile
+from optbench.reports.style import FLOOR, method_order
+from optbench.reports.tables import quantile
 
 
 def objective_matrices(at_tuned: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -1,8 +1,9 @@
 """The report's sections, in reading order: summary, method, ranking, per-problem tables,
-(figure sections, assembled in :mod:`reports.build`), timing, the exact matrix, run metadata.
+(figure sections, assembled in :mod:`optbench.reports.build`), timing, the exact matrix, run
+metadata.
 
-Each function returns a :class:`reports.render.Section` of plain strings and display tables;
-escaping is the renderer's job.
+Each function returns a :class:`optbench.reports.render.Section` of plain strings and display
+tables; escaping is the renderer's job.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports.analysis import Analysis
-from reports.render import Figure, Section, Table
-from reports.style import FLOOR
-from reports.summary import (
+from optbench.reports.analysis import Analysis
+from optbench.reports.render import Figure, Section, Table
+from optbench.reports.style import FLOOR
+from optbench.reports.summary import (
     fmt,
     problem_display,
     problem_sentences,
@@ -24,7 +25,7 @@ from reports.summary import (
     summary_sentences,
     winners_display,
 )
-from reports.tables import TUNING_RULE
+from optbench.reports.tables import TUNING_RULE
 
 
 def summary_section(a: Analysis, partial: bool) -> Section:
@@ -104,7 +105,7 @@ def problems_section(a: Analysis) -> Section:
 
 
 def timing_section(bench: pd.DataFrame, out: Path) -> Section:
-    from reports import drawing, timing
+    from optbench.reports import drawing, timing
 
     table = timing.timing_table(bench) if hasattr(timing, "timing_table") else bench
     display = table.map(lambda v: fmt(v) if isinstance(v, float) else str(v))

@@ -1,9 +1,10 @@
 """Words and display tables: the report's summary sentences and its formatted tables.
 
-Everything here turns computed frames (:mod:`reports.tables`, :mod:`reports.ranking`) into
-strings; values are rounded to 3 significant digits for display only (the CSV files under
-``tables/`` keep full precision). A diverged objective (``+inf``) reads ``diverged``; a missing
-value ``–``. Nothing here escapes markup: the renderers do, for every string.
+Everything here turns computed frames (:mod:`optbench.reports.tables`,
+:mod:`optbench.reports.ranking`) into strings; values are rounded to 3 significant digits for
+display only (the CSV files under ``tables/`` keep full precision). A diverged objective (``+inf``)
+reads ``diverged``; a missing value ``–``. Nothing here escapes markup: the renderers do, for every
+string.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports.style import FLOOR, method_order
+from optbench.reports.style import FLOOR, method_order
 
 MISSING = "–"
 
@@ -50,7 +51,7 @@ def fmt_pct(x) -> str:
 
 
 def ranking_display(ranking: pd.DataFrame) -> pd.DataFrame:
-    """The overall ranking for display (see :func:`reports.ranking.ranking_table`)."""
+    """The overall ranking for display (see :func:`optbench.reports.ranking.ranking_table`)."""
     return pd.DataFrame(
         {
             "optimizer": ranking["method"],
@@ -97,7 +98,7 @@ def _winner_note(row) -> str:
 
 
 def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
-    """One problem's rows of :func:`reports.tables.summary_table`, formatted. Each target
+    """One problem's rows of :func:`optbench.reports.tables.summary_table`, formatted. Each target
     column ``≤ t`` reads ``"<fraction of seeds that reached t> · <median steps among them>"``."""
     order = {m: i for i, m in enumerate(method_order(summary["method"]))}
     summary = summary.sort_values("method", key=lambda m: m.map(order))
@@ -222,7 +223,8 @@ def summary_sentences(ranking, runs: pd.DataFrame, partial: bool) -> list[str]:
 
 def problem_sentences(winners: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[str]:
     """One sentence per problem: who won, by how much, with what confidence; ties broken by
-    steps to the targets when ``summary`` (:func:`reports.tables.summary_table`) is given."""
+    steps to the targets when ``summary`` (:func:`optbench.reports.tables.summary_table`) is given.
+    """
     sentences = []
     for _, row in winners.iterrows():
         sentence = _problem_sentence(row)

@@ -1,6 +1,7 @@
 """Per problem and optimizer: the tuned setting and its statistics over seeds.
 
-Input: the ``runs`` and ``targets`` frames of ``reports.load_results`` (docs/contracts.md §3)::
+Input: the ``runs`` and ``targets`` frames of ``optbench.reports.load_results``
+(docs/contracts.md §3)::
 
     run_id optimizer convention setting  lr   problem        seed status    final_subopt ...
     3f2a   sgd       torch      lr=0.1   0.1  quadratic(...) 0    finished  3.2e-09
@@ -20,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports.style import add_method, final_objective, objective_kinds
+from optbench.reports.style import add_method, final_objective, objective_kinds
 
 TUNING_RULE = (
     "For each problem and optimizer, the tuned setting is the one with the smallest median "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import cli, conftest
-from benchmarks.bench_dense import (
+from optbench.benchmarks import cli, conftest
+from optbench.benchmarks.bench_dense import (
     DenseCase,
     check_dense_backward,
     check_dense_forward,
@@ -14,7 +14,7 @@ from benchmarks.bench_dense import (
     make_case,
     make_layer,
 )
-from benchmarks.conftest import fill_derived, parse_shapes
+from optbench.benchmarks.conftest import fill_derived, parse_shapes
 
 
 @pytest.mark.parametrize(
@@ -164,8 +164,8 @@ def test_problems_dense_passes_the_checks(runs):
 
 
 def test_report_is_rebuilt_only_next_to_a_store(tmp_path, monkeypatch, capsys):
-    import reports
-    from benchmarks.bench_command import refresh_report
+    from optbench import reports
+    from optbench.benchmarks.bench_command import refresh_report
 
     built = []
     monkeypatch.setattr(reports, "build_report", lambda out: built.append(out) or out / "r.html")

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from benchmarks import cli
-from optimizers import REGISTRY as OPTIMIZERS
-from problems import REGISTRY as PROBLEMS
+from optbench.benchmarks import cli
+from optbench.optimizers import REGISTRY as OPTIMIZERS
+from optbench.problems import REGISTRY as PROBLEMS
 
 
 def test_every_command_has_a_module_with_configure_and_main():
@@ -20,9 +20,9 @@ def test_every_command_has_a_module_with_configure_and_main():
 
 def test_top_level_help_imports_no_command_module():
     code = (
-        "import sys; from benchmarks import cli\n"
+        "import sys; from optbench.benchmarks import cli\n"
         "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = ('pandas', 'matplotlib', 'benchmarks.run_command')\n"
+        "heavy = ('pandas', 'matplotlib', 'optbench.benchmarks.run_command')\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from benchmarks.cli import main as cli
-from reports.load import load_results
+from optbench.benchmarks.cli import main as cli
+from optbench.reports.load import load_results
 
 MATRIX = """
 seeds = [0, 1]

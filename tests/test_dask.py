@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from benchmarks.cli import main as cli
-from reports.load import TABLES, load_results
+from optbench.benchmarks.cli import main as cli
+from optbench.reports.load import TABLES, load_results
 
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 
@@ -61,7 +61,7 @@ def _comparable(df):
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("benchmarks.executors.DASK_CONNECT_TIMEOUT", "0.5s")
+    monkeypatch.setattr("optbench.benchmarks.executors.DASK_CONNECT_TIMEOUT", "0.5s")
     config = tmp_path / "matrix.toml"
     config.write_text(MATRIX)
     args = ["run", "--config", str(config), "--out", str(tmp_path / "o"), "--quiet"]

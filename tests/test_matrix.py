@@ -5,9 +5,9 @@ import tomllib
 
 import pytest
 
-from benchmarks import matrix as mx
-from benchmarks import matrix_values, plan
-from benchmarks.cli import main as cli
+from optbench.benchmarks import matrix as mx
+from optbench.benchmarks import matrix_values, plan
+from optbench.benchmarks.cli import main as cli
 
 SMALL = """
 seeds = [0, 1]

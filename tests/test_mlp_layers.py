@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from problems.mlp import (
+from optbench.problems.mlp import (
     CategoricalCrossEntropy,
     Dense,
     ReLU,

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from optimizers import Momentum
-from problems import MLP, REGISTRY
-from problems import datasets as ds
+from optbench.optimizers import Momentum
+from optbench.problems import MLP, REGISTRY
+from optbench.problems import datasets as ds
 
 
 def fd_check(p, seeds, params):
@@ -70,7 +70,7 @@ def test_batch_of_seeds_equals_runs_one_by_one_across_epochs():
 
 
 def test_runs_beyond_one_chunk_match_single_runs():
-    from problems.network import TRAIN_RUNS
+    from optbench.problems.network import TRAIN_RUNS
 
     seeds = list(range(TRAIN_RUNS + 4))  # two chunks of runs in loss_and_grad and evaluate
     p = MLP(dataset="spiral", hidden=(8,), batch_size=32)

@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from optimizers import REGISTRY, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSProp
+from optbench.optimizers import REGISTRY, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSProp
 
 # One heavy configuration per optimizer (every state array in use).
 FULL = {

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import optimizers
-from optimizers import REGISTRY, _blocks
+from optbench import optimizers
+from optbench.optimizers import REGISTRY, _blocks
 
 # Per-run values of each hyperparameter (R = 3), and the options that select code paths.
 SWEEPS = {

@@ -7,7 +7,7 @@ float64) on the quadratic below (5 steps); the tests do not import either librar
 import numpy as np
 import pytest
 
-from optimizers import REGISTRY, Momentum, Nesterov
+from optbench.optimizers import REGISTRY, Momentum, Nesterov
 
 A = np.array([1.0, 2.0, 3.0])
 B = np.array([0.1, -0.2, 0.3])

@@ -14,10 +14,10 @@ import pytest
 from matplotlib.colors import to_hex
 from test_report_synthetic import synthetic_frames
 
-from reports import drawing, landscape, plots
-from reports.ranking import median_table, objective_matrices, scores
-from reports.style import FLOOR, objective_kinds, palette
-from reports.tables import setting_table, tune, tuned_runs
+from optbench.reports import drawing, landscape, plots
+from optbench.reports.ranking import median_table, objective_matrices, scores
+from optbench.reports.style import FLOOR, objective_kinds, palette
+from optbench.reports.tables import setting_table, tune, tuned_runs
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_mlp_figure_has_loss_and_accuracy_panels(frames, at_tuned):
 
 
 def test_heatmap_annotates_every_cell_and_the_mean(frames, at_tuned):
-    from reports.ranking import initial_objective
+    from optbench.reports.ranking import initial_objective
 
     matrices = objective_matrices(at_tuned)
     score = scores(median_table(matrices), initial_objective(frames["curves"], at_tuned))

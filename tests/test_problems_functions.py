@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-import problems
-from problems import (
+from optbench import problems
+from optbench.problems import (
     REGISTRY,
     Beale,
     GoldsteinPrice,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from problems import Quadratic
-from problems.quadratic import eigenvalues
+from optbench.problems import Quadratic
+from optbench.problems.quadratic import eigenvalues
 
 
 @pytest.mark.parametrize("spectrum", ["logspace", "linspace", "two_clusters"])

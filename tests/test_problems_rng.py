@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from problems import rng
+from optbench.problems import rng
 
 MASK = 2**64 - 1
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import tomli_w
 
-from benchmarks import matrix as mx
-from reports.load import TABLES, load_results
+from optbench.benchmarks import matrix as mx
+from optbench.reports.load import TABLES, load_results
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def config(tmp_path_factory):
 
 
 def command(config, out, *extra):
-    base = [sys.executable, "-m", "benchmarks.cli", "run", "--config", str(config)]
+    base = [sys.executable, "-m", "optbench.benchmarks.cli", "run", "--config", str(config)]
     return [*base, "--out", str(out), "--no-report", "--quiet", *extra]
 
 
@@ -113,7 +113,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(config, reference, tmp_p
 
 def test_sigkill_mid_default_matrix_then_rerun_equals_an_uninterrupted_run(tmp_path_factory):
     """The issue's scenario itself: `optbench run` with no config, killed, run again."""
-    default = [sys.executable, "-m", "benchmarks.cli", "run", "--no-report", "--quiet"]
+    default = [sys.executable, "-m", "optbench.benchmarks.cli", "run", "--no-report", "--quiet"]
     reference = tmp_path_factory.mktemp("default-reference")
     subprocess.run([*default, "--out", str(reference)], check=True, capture_output=True)
     out = tmp_path_factory.mktemp("default-killed")

@@ -14,7 +14,7 @@ import pytest
 import test_report_synthetic as synthetic
 from test_report_synthetic import CRAFTED, synthetic_frames
 
-from reports.build import write_report
+from optbench.reports.build import write_report
 
 SMALL_MATRIX = f"""# {CRAFTED} in a comment of the matrix must be shown, escaped
 seeds = [0, 1, 2]
@@ -82,8 +82,8 @@ def write_bench_json(out) -> None:
 
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory):
-    from benchmarks.cli import main
-    from reports import build_report
+    from optbench.benchmarks.cli import main
+    from optbench.reports import build_report
 
     out = tmp_path_factory.mktemp("real")
     config = out / "small.toml"
@@ -124,7 +124,7 @@ def test_real_report_summary_names_winners_with_confidence(real_report):
 
 
 def test_real_report_tables_are_written_and_match_the_store(real_report):
-    from reports import load_results
+    from optbench.reports import load_results
 
     out = real_report.parent
     runs = load_results(out)
@@ -188,7 +188,7 @@ def test_empty_store_still_gives_a_report(tmp_path):
 
 
 def test_summary_sentences_for_ties_exact_and_sampled_differences():
-    from reports.summary import problem_sentences
+    from optbench.reports.summary import problem_sentences
 
     winners = pd.DataFrame([
         {"problem": "p", "winner": "a", "runner_up": "b", "winner_median": 1e-14,
@@ -212,7 +212,7 @@ def test_summary_sentences_for_ties_exact_and_sampled_differences():
 
 
 def test_report_command_on_a_missing_store_says_what_to_do(tmp_path, capsys):
-    from benchmarks.cli import main
+    from optbench.benchmarks.cli import main
 
     assert main(["report", "--out", str(tmp_path / "nothing")]) == 2
     assert "optbench run" in capsys.readouterr().err
@@ -223,9 +223,9 @@ def test_report_command_and_package_import_lightly():
     import sys
 
     code = (
-        "import sys, reports, reports.command; "
+        "import sys, optbench.reports, optbench.reports.command; "
         "print(sorted(m for m in ('pandas', 'matplotlib', 'seaborn') if m in sys.modules)); "
-        "from reports import build_report, load_results; print(callable(build_report))"
+        "from optbench.reports import build_report, load_results; print(callable(build_report))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[:2] == ["[]", "True"]
@@ -244,7 +244,7 @@ def test_a_matrix_without_2d_problems_or_targets_says_which_figures_do_not_apply
 
 
 def test_renderers_escape_markup_pipes_and_markdown_links(tmp_path):
-    from reports.render import Section, Table, markdown_table, render_html, render_markdown
+    from optbench.reports.render import Section, Table, markdown_table, render_html, render_markdown
 
     crafted = 'a|b <img src=x onerror="alert(1)"> [x](javascript:alert(1)) `code`'
     frame = pd.DataFrame({crafted: [crafted]})

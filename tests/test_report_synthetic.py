@@ -194,7 +194,7 @@ def bowl(problem_name: str, problem_config: str):
 def crafted_report() -> Path:
     """report.html of a partial synthetic store whose problem labels end in :data:`CRAFTED`;
     built once per test session (shared by the build and browser tests), removed at exit."""
-    from reports.build import write_report
+    from optbench.reports.build import write_report
 
     out = Path(tempfile.mkdtemp(prefix="optbench-report-"))
     atexit.register(shutil.rmtree, out, ignore_errors=True)

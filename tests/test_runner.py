@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from benchmarks import matrix as mx
-from benchmarks import plan
-from benchmarks.runner import path_steps, recording_steps, run_batch
+from optbench.benchmarks import matrix as mx
+from optbench.benchmarks import plan
+from optbench.benchmarks.runner import path_steps, recording_steps, run_batch
 
 # f(x) = (x - 1)^2 / 2 in 1-D from x0 = 0: SGD with lr eta gives x_t - 1 = -(1 - eta)^t, so
 # L(t) = (1 - eta)^(2t) / 2 exactly (up to round-off).
@@ -151,7 +151,7 @@ def test_every_path_row_is_an_iterate_of_the_run(steps, path_points):
     assert res.paths.shape == (len(res.path_steps), spec.size, 2)
     assert np.isfinite(res.paths).all()
     assert res.path_steps[0] == 0 and res.path_steps[-1] == steps
-    from problems import REGISTRY
+    from optbench.problems import REGISTRY
 
     problem = REGISTRY["rosenbrock"](dim=2, start="random")
     X = problem.init_params(np.array(spec.seeds))[0].copy()

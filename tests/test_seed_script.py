@@ -2,15 +2,15 @@
 """The seed document's training script vs the same network built from problems.mlp.
 
 The reference below is the seed's code, copied verbatim (it is the spec); the candidate uses
-``problems.mlp`` layers and ``optimizers.Momentum(convention="seed_code")``. Both start from
-``np.random.seed(42)``, so data and initial weights are the same draws; the loss and accuracy
-at every 100th of the 1,001 epochs must agree to 1e-12.
+``optbench.problems.mlp`` layers and ``optbench.optimizers.Momentum(convention="seed_code")``. Both
+start from ``np.random.seed(42)``, so data and initial weights are the same draws; the loss and
+accuracy at every 100th of the 1,001 epochs must agree to 1e-12.
 """
 
 import numpy as np
 
-from optimizers import Momentum
-from problems.mlp import Dense, ReLU, SoftmaxCrossEntropy, accuracy
+from optbench.optimizers import Momentum
+from optbench.problems.mlp import Dense, ReLU, SoftmaxCrossEntropy, accuracy
 
 
 # ---------------------------------------------------------------- the seed's code, verbatim

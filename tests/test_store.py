@@ -6,10 +6,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from benchmarks import matrix as mx
-from benchmarks import plan, store
-from benchmarks.harness import run_matrix
-from reports.load import load_results
+from optbench.benchmarks import matrix as mx
+from optbench.benchmarks import plan, store
+from optbench.benchmarks.harness import run_matrix
+from optbench.reports.load import load_results
 
 RAW = {
     "seeds": [0, 1],
@@ -135,8 +135,8 @@ def test_rerunning_resumes_and_never_duplicates(stored, small):
 def test_write_batch_skips_runs_already_present(stored, small):
     out, _ = stored
     m, runs = small
-    from benchmarks.records import batch_rows
-    from benchmarks.runner import run_batch
+    from optbench.benchmarks.records import batch_rows
+    from optbench.benchmarks.runner import run_batch
 
     spec = plan.batches(runs, m)[0]
     rows, children = batch_rows(run_batch(spec), {r.run_id: r for r in runs}, "x")
@@ -166,7 +166,7 @@ def test_partial_when_an_earlier_invocation_was_interrupted(small, tmp_path):
 
 
 def test_report_on_a_foreign_store_is_a_clear_error(tmp_path, capsys):
-    from benchmarks.cli import main
+    from optbench.benchmarks.cli import main
 
     con = sqlite3.connect(tmp_path / "optbench.sqlite")
     con.execute("CREATE TABLE t (x)")
@@ -227,8 +227,8 @@ def test_ctrl_c_keeps_the_batch_being_written_and_the_ones_workers_had_finished(
 ):
     """Ctrl-C arrives while the parent writes batch 0; batch 1 sits unread in a worker's pipe
     (the executor hands it over in `salvage`): both end up in the store, once each."""
-    from benchmarks import harness
-    from benchmarks.runner import run_batch
+    from optbench.benchmarks import harness
+    from optbench.benchmarks.runner import run_batch
 
     m, runs = small
     specs = plan.batches(runs, m)
@@ -262,7 +262,7 @@ def test_ctrl_c_keeps_the_batch_being_written_and_the_ones_workers_had_finished(
 def test_stopping_workers_salvages_a_result_sent_but_not_read():
     from multiprocessing import Pipe
 
-    from benchmarks.executors import _stop
+    from optbench.benchmarks.executors import _stop
 
     class Done:  # a worker process that has already exited
         def is_alive(self):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.style import add_method, final_objective, palette
-from reports.tables import divergence_table, quantile, setting_table, summary_table, tune
+from optbench.reports.style import add_method, final_objective, palette
+from optbench.reports.tables import divergence_table, quantile, setting_table, summary_table, tune
 
 INF = float("inf")
 
@@ -174,7 +174,7 @@ def test_colors_are_fixed_per_optimizer_whatever_else_is_plotted():
 
 
 def test_problems_are_ordered_by_kind_then_naturally():
-    from reports.style import problem_order
+    from optbench.reports.style import problem_order
 
     runs = pd.DataFrame({"problem": ["mlp(a)", "quadratic(dim=50)", "rosenbrock(dim=10)",
                                      "quadratic(dim=2)", "rosenbrock(dim=2)", "zzz()"],

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.ranking import (
+from optbench.reports.ranking import (
     median_table,
     problem_winners,
     rank_array,

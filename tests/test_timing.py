@@ -1,4 +1,4 @@
-"""``reports.timing`` on the JSON of a really run, tiny ``optbench bench``."""
+"""``optbench.reports.timing`` on the JSON of a really run, tiny ``optbench bench``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from benchmarks import cli
-from benchmarks.bench_command import report_comparison, resolve_compare
-from reports.timing import compare_bench, format_table, load_bench, plot_fraction_of_peak
+from optbench.benchmarks import cli
+from optbench.benchmarks.bench_command import report_comparison, resolve_compare
+from optbench.reports.timing import compare_bench, format_table, load_bench, plot_fraction_of_peak
 
 TINY = ["--quick", "--suites", "dense", "gemm", "--shapes", "8,16,4", "--threads", "1"]
 TINY += ["--clock", "cpu"]

@@ -8,7 +8,8 @@ Run from the repository root in an environment with JAX and optax (never importe
 Both candidates run Adam (lr log-spaced in [1e-4, 1e-1], betas (0.9, 0.999), eps 1e-8) on
 Rosenbrock 2-D from (-1.2, 1) for ``steps`` steps, for R runs at once, in float64:
 
-- ``optbench``: ``benchmarks.runner.run_batch`` on the batch ``optbench run`` would build (the
+- ``optbench``: ``optbench.benchmarks.runner.run_batch`` on the batch ``optbench run`` would
+  build (the
   problem, the optimizer, per-step divergence and target tracking, curve and path recording);
 - ``jax``: ``jax.vmap`` over runs of a ``jax.lax.scan`` over steps of ``optax.adam``, jitted
   (compiled before timing), returning the final parameters and losses.
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 PAUSE_SECONDS = 0.15
 
@@ -61,9 +61,8 @@ def jax_sweep(R: int, steps: int):
 
 
 def optbench_sweep(R: int, steps: int):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from benchmarks.bench_sweep import sweep_spec
-    from benchmarks.runner import run_batch
+    from optbench.benchmarks.bench_sweep import sweep_spec
+    from optbench.benchmarks.runner import run_batch
 
     spec = sweep_spec(R, steps)
     spec.recording["path_points"] = 2  # keeps the final iterate for the check below

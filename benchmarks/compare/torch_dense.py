@@ -1,4 +1,4 @@
-"""Dense backward: ``problems.mlp.Dense`` vs the two-product bound vs torch's CPU autograd.
+"""Dense backward: ``optbench.problems.mlp.Dense`` vs the two-product bound vs torch's CPU autograd.
 
 Run from the repository root in an environment with torch (never imported elsewhere):
 
@@ -10,7 +10,7 @@ state or a throttled core); ``--threads 1 --clock cpu`` times the calling thread
 instead of wall time, which other processes' load on a shared machine does not inflate:
 
 - ``dense``: ``Dense.backward(dZ)`` (dW = X^T dZ, db = sum_i dZ_i, dX = dZ W^T);
-- ``bound``: the two bare products into preallocated arrays (``benchmarks.bench_dense``);
+- ``bound``: the two bare products into preallocated arrays (``optbench.benchmarks.bench_dense``);
 - ``torch``: ``Z.backward(dZ)`` through ``F.linear(X, W^T, b)`` (``torch.baddbmm(b, X, W)`` with
   a run axis), with X, W, b requiring gradients; the weight in torch's own (n_out, n_in) layout.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 SHAPES = ((64, 784, 256), (256, 1024, 1024), (1024, 512, 512), (4096, 256, 10))
 BLOCK_SECONDS = 0.02
@@ -54,7 +53,7 @@ def torch_backward(torch, case):
     """A closure running torch autograd's backward of the dense layer; checks it once."""
     import numpy as np
 
-    from benchmarks.bench_dense import check_dense_backward
+    from optbench.benchmarks.bench_dense import check_dense_backward
 
     X = torch.from_numpy(case.X.copy()).requires_grad_(True)
     b = torch.from_numpy(case.b.copy()).requires_grad_(True)
@@ -80,7 +79,7 @@ def torch_backward(torch, case):
 def numpy_candidates(case):
     import numpy as np
 
-    from benchmarks.bench_dense import check_dense_backward, make_layer, two_products
+    from optbench.benchmarks.bench_dense import check_dense_backward, make_layer, two_products
 
     layer = make_layer(case)
     dX = layer.backward(case.dZ)
@@ -121,9 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from benchmarks.bench_dense import make_case
-    from benchmarks.conftest import parse_shapes
+    from optbench.benchmarks.bench_dense import make_case
+    from optbench.benchmarks.conftest import parse_shapes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15)

@@ -11,7 +11,8 @@ before every sample; a sample is the mean of a ``--block`` of ~20 ms of steps (o
 machine, ``--block 0 --samples 300 --pause 0.01`` times single steps, and their minimum is
 rarely interrupted by other processes):
 
-- ``optbench``: ``benchmarks.bench_mlp.TrainStep`` (preallocated activations and gradients);
+- ``optbench``: ``optbench.benchmarks.bench_mlp.TrainStep`` (preallocated activations and
+  gradients);
 - ``seed``: the seed document's code style (``np.dot`` and fresh arrays in every layer);
 - ``torch``: ``nn.Sequential(Linear, ReLU, Linear)``, ``F.cross_entropy``, ``optim.SGD``;
 - ``bound``: only the NumPy products of the step, Z_l = A_{l-1} W_l, dW_l = A_{l-1}^T dZ_l
@@ -30,7 +31,6 @@ import argparse
 import sys
 import time
 from itertools import pairwise
-from pathlib import Path
 
 RATIOS = ("optbench", "seed", "bound")
 BLOCK_SECONDS = 0.02
@@ -142,7 +142,7 @@ def check_agree(steps, dtype):
 def compare(torch, widths, batch, dtype, samples, block=BLOCK_SECONDS, pause=PAUSE_SECONDS):
     import numpy as np
 
-    from benchmarks.bench_mlp import TrainStep
+    from optbench.benchmarks.bench_mlp import TrainStep
 
     ref = TrainStep(widths, batch, dtype)
     candidates = {
@@ -164,7 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_limits
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)

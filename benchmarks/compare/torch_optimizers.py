@@ -9,7 +9,8 @@ For each size and dtype it times, interleaved and with a 0.15 s pause before eve
 
 - ``bandwidth``: ``np.add(a, b, out=c)``; the bound of a step moving ``k`` arrays of n
   elements is ``k / 3`` of its time (Adam 7 arrays, Momentum 5);
-- ``optbench adam`` / ``optbench momentum``: ``optimizers.Adam`` / ``optimizers.Momentum``
+- ``optbench adam`` / ``optbench momentum``: ``optbench.optimizers.Adam`` /
+  ``optbench.optimizers.Momentum``
   (torch defaults, lr=1e-4);
 - ``torch adam <impl>`` for ``impl`` in single-tensor (``foreach=False``), ``foreach=True`` and
   ``fused=True``; ``torch momentum <impl>`` likewise (``torch.optim.SGD(momentum=0.9)``),
@@ -25,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 BLOCK_SECONDS = 0.2
 PAUSE_SECONDS = 0.15
@@ -50,7 +49,7 @@ def calls_per_block(fn) -> int:
 
 
 def optbench_step(name, w0, g):
-    import optimizers
+    from optbench import optimizers
 
     w = w0.copy()
     opt = optimizers.REGISTRY[name]([w], lr=1e-4)
@@ -137,11 +136,10 @@ def main(argv=None) -> None:
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     import torch
 
     torch.set_num_threads(args.threads)
-    import optimizers
+    from optbench import optimizers
 
     optimizers.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads for torch and optbench")
