@@ -1,0 +1,18 @@
+"""The command line, the harness that runs a matrix into the results store, and the timing suites.
+
+==================  ===========================================================================
+``cli/``            the ``optbench`` command, one module per subcommand: the only layer that
+                    imports both the harness and :mod:`optbench.reports`
+``matrix``          the TOML matrix, validated (``matrix_values``: grids and typed values)
+``plan``            matrix -> runs (each identified by a hash of its configuration) -> batches
+``runner``          one batch of R runs, vectorized: the hot loop
+``executors``       where batches run: this process, worker processes, a Dask cluster
+``harness``         plan, skip what is stored, execute, store each batch (``run_matrix``)
+``records``         a finished batch -> rows of the store
+``schema``          the store's format (file, tables, columns, dtypes); reports read it alone
+``store``           writing the store: one transaction per batch, insert-if-absent
+``environment``     what an invocation records of the machine and the software
+``suites/``         the pytest-benchmark suites of ``optbench bench``, and how to run them
+``compare/``        the same kernels timed against torch and JAX (separate environments)
+==================  ===========================================================================
+"""

@@ -55,7 +55,7 @@ def run_matrix(
     """Execute the ``runs`` of ``matrix`` that ``out``'s store lacks; returns an Outcome.
 
     Ctrl-C (KeyboardInterrupt) stops the workers; every batch finished before it stays in the
-    store, and the Outcome says ``interrupted``. Raises ``store.StoreError`` for a bad store.
+    store, and the Outcome says ``interrupted``. Raises ``schema.StoreError`` for a bad store.
     """
     import time
 

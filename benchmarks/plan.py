@@ -189,28 +189,37 @@ def _check_optimizers(matrix: Matrix) -> None:
         for convention in entry.conventions:
             groups: dict[tuple, list[dict]] = {}
             for hp in combos:
-                static = tuple((k, v) for k, v in hp.items() if not is_numeric(v))
-                groups.setdefault(static, []).append(hp)
-            for static, group in groups.items():
-                arrays = _arrays(group)
+                groups.setdefault(tuple(split_hparams([hp])[0].items()), []).append(hp)
+            for group in groups.values():
+                static, arrays = split_hparams(group)
                 dummy = [np.zeros((len(group), 1))]
                 try:
-                    REGISTRY[entry.name](dummy, convention=convention, **dict(static), **arrays)
+                    REGISTRY[entry.name](
+                        dummy, convention=convention, **static, **hparam_arrays(arrays)
+                    )
                 except (ValueError, TypeError) as exc:
                     where = f"optimizers[{i}] ({entry.name}, convention={convention!r})"
                     raise MatrixError(f"{where}: {exc}") from None
 
 
-def _arrays(hparam_dicts: list[dict]) -> dict[str, Any]:
-    """Numeric hyperparameters of R runs -> (R,) float64 arrays (pairs -> pairs of arrays)."""
+def split_hparams(hparams: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list]]:
+    """``(static, arrays)`` of runs that share their non-numeric hyperparameters: ``static``
+    maps each non-numeric one to its shared value, ``arrays`` each numeric one to its values,
+    one per run (pairs stay tuples)."""
+    first = hparams[0]
+    static = {k: v for k, v in first.items() if not is_numeric(v)}
+    arrays = {k: [hp[k] for hp in hparams] for k, v in first.items() if is_numeric(v)}
+    return static, arrays
+
+
+def hparam_arrays(arrays: dict[str, list]) -> dict[str, Any]:
+    """The ``arrays`` of :func:`split_hparams` as the optimizer takes them: ``(R,)`` float64
+    arrays, and a pair of ``(R,)`` arrays for a pair-valued hyperparameter (``betas``)."""
     import numpy as np
 
     out: dict[str, Any] = {}
-    for name, value in hparam_dicts[0].items():
-        if not is_numeric(value):
-            continue
-        column = [hp[name] for hp in hparam_dicts]
-        if isinstance(value, tuple):
+    for name, column in arrays.items():
+        if column and isinstance(column[0], (tuple, list)):
             out[name] = tuple(np.array(c, dtype=np.float64) for c in zip(*column, strict=True))
         else:
             out[name] = np.array(column, dtype=np.float64)
@@ -218,22 +227,21 @@ def _arrays(hparam_dicts: list[dict]) -> dict[str, Any]:
 
 
 def _batch_key(run: Run) -> tuple:
-    static = tuple((k, v) for k, v in run.hparams.items() if not is_numeric(v))
-    numeric = tuple(k for k, v in run.hparams.items() if is_numeric(v))
+    static, arrays = split_hparams([run.hparams])
     info = run.problem
     problem = json.dumps([info.name, info.config, info.steps, info.recording], sort_keys=True)
-    return (run.optimizer, run.convention, static, numeric, problem)
+    return (run.optimizer, run.convention, tuple(static.items()), tuple(arrays), problem)
 
 
 def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
     """The batch of ``group`` (runs that share a batch key, see :func:`batches`)."""
     first = group[0]
-    numeric = [k for k, v in first.hparams.items() if is_numeric(v)]
+    static, arrays = split_hparams([r.hparams for r in group])
     return BatchSpec(
         optimizer=first.optimizer,
         convention=first.convention,
-        static={k: v for k, v in first.hparams.items() if not is_numeric(v)},
-        arrays={k: [r.hparams[k] for r in group] for k in numeric},
+        static=static,
+        arrays=arrays,
         problem_name=first.problem.name,
         problem_kwargs=first.problem.kwargs,
         steps=first.problem.steps,

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from .plan import Run
-from .runner import METRICS, BatchResult
+from .runner import BatchResult
+from .schema import METRICS
 
 
 def batch_rows(result: BatchResult, runs: dict[str, Run], invocation_id: str):

@@ -34,9 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .plan import BatchSpec
-
-METRICS = ("loss", "train_loss", "test_loss", "train_acc", "test_acc")
+from .plan import BatchSpec, hparam_arrays
+from .schema import METRICS
 
 
 @dataclass
@@ -82,7 +81,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     R, T = spec.size, spec.steps
     params = problem.init_params(np.asarray(spec.seeds, dtype=np.int64))
     opt = REGISTRY[spec.optimizer](
-        params, convention=spec.convention, **spec.static, **_hparam_arrays(spec.arrays)
+        params, convention=spec.convention, **spec.static, **hparam_arrays(spec.arrays)
     )
     rec = recording_steps(T, spec.recording["points"], spec.recording["spacing"])
     two_d = problem.dim == 2 and len(params) == 1
@@ -255,16 +254,6 @@ def _result(spec, problem, tracker, recorder, final, wall) -> BatchResult:
         target_steps=tracker.target_steps(),
         wall_time=wall,
     )
-
-
-def _hparam_arrays(arrays: dict[str, list]) -> dict:
-    out = {}
-    for name, column in arrays.items():
-        if column and isinstance(column[0], (tuple, list)):
-            out[name] = tuple(np.array(c, dtype=np.float64) for c in zip(*column, strict=True))
-        else:
-            out[name] = np.array(column, dtype=np.float64)
-    return out
 
 
 _CACHE = threading.local()

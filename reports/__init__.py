@@ -3,7 +3,7 @@
 ``load_results(path, table)`` (:mod:`optbench.reports.load`) is the only way this package reads the
 store; ``build_report(out_dir)`` (:mod:`optbench.reports.build`) writes ``report.html``,
 ``report.md``, ``figures/`` and ``tables/`` (docs/contracts.md §3-4). Both are imported on first
-use, so that ``import optbench.reports.command`` (the CLI) stays light.
+use, so that ``import optbench.benchmarks.cli.report`` (the CLI) stays light.
 """
 
 from __future__ import annotations

@@ -36,17 +36,16 @@ from optbench.reports.sections import (
 from optbench.reports.style import FLOOR
 from optbench.reports.tables import TUNING_RULE
 
-TABLES = ("runs", "curves", "paths", "targets", "invocations")
 TITLE = "optbench: gradient-descent optimizers compared"
 
 
 def build_report(out_dir: str | Path) -> Path:
     """Write the report of the store in ``out_dir``; return the path of ``report.html``."""
-    from optbench.reports.load import load_results
+    from optbench.reports.load import load_tables
     from optbench.reports.timing import load_bench
 
     out = Path(out_dir)
-    frames = {name: load_results(out, table=name) for name in TABLES}
+    frames = load_tables(out)
     return write_report(frames, out, bench=load_bench(out))
 
 

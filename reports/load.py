@@ -3,93 +3,127 @@
     df = load_results("results/")                  # one row per run
     curves = load_results("results/", "curves")    # one row per run x recorded step
 
-Tables (tidy, long format): ``runs``, ``curves``, ``paths``, ``targets``, ``invocations``.
-Child tables repeat the run's identifying columns (optimizer, convention, setting, lr, problem,
-seed, status), so each frame is usable on its own. Derived columns: ``curves.epoch = step /
-steps_per_epoch``, ``curves.subopt = loss - f_star``. Missing values are NaN (never 0).
+Tables (tidy, long format): ``runs``, ``curves``, ``paths``, ``targets``, ``invocations``; their
+columns and dtypes come from :mod:`optbench.benchmarks.schema`. Child tables repeat the run's
+identifying columns (optimizer, convention, setting, lr, problem, seed, status), so each frame is
+usable on its own. Derived columns: ``curves.epoch = step / steps_per_epoch``, ``curves.subopt =
+loss - f_star``. Missing values are NaN (never 0).
 
 ``df.attrs["partial"]`` is True when a run planned by any invocation is missing from the store
 (an interrupted matrix); ``df.attrs["store"]`` is the database path.
+
+:func:`load_tables` reads several tables through one connection (the store is checked once),
+and may keep only the child rows of some runs (``run_ids``): the report reads the curves, paths
+and targets of the tuned runs alone.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optbench.benchmarks.store import RUN_COLUMNS as STORED_RUN_COLUMNS
-from optbench.benchmarks.store import connect, store_path
+from optbench.benchmarks.schema import COLUMNS, TABLES, connect, names, store_path
 
-TABLES = ("runs", "curves", "paths", "targets", "invocations")
-_FLOAT_RUN_COLUMNS = (
-    "lr", "diverged_step", "epochs", "final_loss", "best_loss", "f_star", "final_subopt",
-    "best_subopt", "time_per_step", "final_train_loss", "final_test_loss", "final_train_acc",
-    "final_test_acc",
-)  # fmt: skip
-# the stored run columns (the writer's list), less the full config, invocation_id last
-_RUN_COLUMNS = (
-    "run_key",
-    *(c for c in STORED_RUN_COLUMNS if c not in ("config", "invocation_id")),
-    "invocation_id",
-)
+_LOADED_RUNS = tuple(c for c in COLUMNS["runs"] if c.loaded)
 _IDENTITY = (
     "run_id", "optimizer", "convention", "setting", "lr", "problem", "problem_name", "seed",
     "status",
 )  # fmt: skip
-_CHILDREN = {
-    "curves": ("step", "loss", "train_loss", "test_loss", "train_acc", "test_acc"),
-    "paths": ("step", "x0", "x1"),
-    "targets": ("target", "step"),
-}
+_CHUNK = 500  # run keys per query (SQLite's limit on bound parameters is 999 in old builds)
 
 
 def load_results(path: str | os.PathLike, table: str = "runs") -> pd.DataFrame:
     """The store under ``path`` (a results directory or the database file) as a DataFrame.
 
     Raises ``ValueError`` for an unknown ``table``, ``FileNotFoundError`` when there is no
-    store, and ``optbench.benchmarks.store.StoreError`` when the file is not an optbench store.
+    store, and ``optbench.benchmarks.schema.StoreError`` when the file is not an optbench store
+    (or is corrupt).
     """
-    if table not in TABLES:
-        raise ValueError(f"table must be one of {list(TABLES)}, got {table!r}")
+    return load_tables(path, (table,))[table]
+
+
+def load_tables(
+    path: str | os.PathLike, tables: Iterable[str] = TABLES, run_ids: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """``{table: frame}`` for each of ``tables``, read through one connection.
+
+    ``run_ids``: keep only these runs' rows in the ``curves``, ``paths`` and ``targets`` frames
+    (the ``runs`` frame always holds every run). Errors as :func:`load_results`.
+    """
+    tables = list(tables)
+    for table in tables:
+        if table not in TABLES:
+            raise ValueError(f"table must be one of {list(TABLES)}, got {table!r}")
     db = store_path(path)
     if not db.exists():
         raise FileNotFoundError(f"no results store at {db}; run `optbench run --out {path}` first")
     con = connect(db, readonly=True)
     try:
-        if table == "invocations":
-            df = _invocations(con)
-        else:
-            runs = _runs(con)
-            df = runs.drop(columns="run_key") if table == "runs" else _child(con, table, runs)
-        df.attrs["partial"] = _partial(con)
-        df.attrs["store"] = str(Path(db).resolve())
+        return _read(con, db, tables, run_ids)
     finally:
         con.close()
-    return df.reset_index(drop=True)
 
 
-def _runs(con) -> pd.DataFrame:
-    cur = con.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY run_key")
-    df = pd.DataFrame.from_records(cur.fetchall(), columns=list(_RUN_COLUMNS))
-    for col in _FLOAT_RUN_COLUMNS:
-        df[col] = pd.to_numeric(df[col], errors="coerce").astype(np.float64)
-    for col in ("run_key", "seed", "steps", "steps_per_epoch", "grad_evals", "batch_size"):
-        df[col] = df[col].astype(np.int64)
+def _read(con, db: Path, tables: list[str], run_ids) -> dict[str, pd.DataFrame]:
+    partial = _partial(con)
+    runs = _runs(con) if set(tables) - {"invocations"} else None
+    keys = None if run_ids is None else _keys(runs, run_ids)
+    frames = {}
+    for table in tables:
+        if table == "invocations":
+            df = _invocations(con)
+        elif table == "runs":
+            df = runs.drop(columns="run_key")
+        else:
+            df = _child(con, table, runs, keys)
+        df = df.reset_index(drop=True)
+        df.attrs.update(partial=partial, store=str(db.resolve()))
+        frames[table] = df
+    return frames
+
+
+def _cast(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """Each column to its schema dtype (None -> NaN in float columns)."""
+    for column in columns:
+        if column.dtype == "float64":
+            df[column.name] = pd.to_numeric(df[column.name], errors="coerce").astype(np.float64)
+        elif column.dtype == "int64":
+            df[column.name] = df[column.name].astype(np.int64)
     return df
 
 
-def _child(con, table: str, runs: pd.DataFrame) -> pd.DataFrame:
-    cols = _CHILDREN[table]
-    cur = con.execute(f"SELECT run_key, {', '.join(cols)} FROM {table} ORDER BY run_key, {cols[0]}")
-    rows = cur.fetchall()
+def _runs(con) -> pd.DataFrame:
+    cols = ["run_key", *(c.name for c in _LOADED_RUNS)]
+    cur = con.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY run_key")
+    df = pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+    df["run_key"] = df["run_key"].astype(np.int64)
+    return _cast(df, _LOADED_RUNS)
+
+
+def _keys(runs: pd.DataFrame, run_ids: Iterable[str]) -> list[int]:
+    wanted = set(run_ids)
+    return sorted(runs.loc[runs["run_id"].isin(wanted), "run_key"].tolist())
+
+
+def _child(con, table: str, runs: pd.DataFrame, keys: list[int] | None) -> pd.DataFrame:
+    cols = names(table)
+    select = f"SELECT run_key, {', '.join(cols)} FROM {table}"
+    if keys is None:
+        rows = con.execute(f"{select} ORDER BY run_key, {cols[0]}").fetchall()
+    else:
+        rows = []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            where = f"WHERE run_key IN ({', '.join('?' * len(chunk))})"
+            rows += con.execute(f"{select} {where} ORDER BY run_key, {cols[0]}", chunk).fetchall()
     values = np.array(rows, dtype=np.float64).reshape(len(rows), len(cols) + 1)  # None -> NaN
     child = pd.DataFrame(values[:, 1:], columns=list(cols))
     child.insert(0, "run_key", values[:, 0].astype(np.int64))
-    if table != "targets":
-        child["step"] = child["step"].astype(np.int64)
+    child = _cast(child, COLUMNS[table])
     extra = ["steps_per_epoch", "f_star"] if table == "curves" else []
     df = child.merge(runs[["run_key", *_IDENTITY, *extra]], on="run_key", how="left", sort=False)
     if table == "curves":
@@ -101,7 +135,8 @@ def _child(con, table: str, runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _invocations(con) -> pd.DataFrame:
-    df = pd.read_sql_query("SELECT * FROM invocations ORDER BY started", con)
+    cols = names("invocations")
+    df = pd.read_sql_query(f"SELECT {', '.join(cols)} FROM invocations ORDER BY started", con)
     for col in ("started", "ended"):
         df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
     return df

@@ -3,7 +3,7 @@
 Input contract (docs/contracts.md §5): ``<out>/bench/bench-<UTC time>.json`` as written by
 pytest-benchmark, each benchmark's ``extra_info`` carrying ``kind``, ``shape``, ``dtype``,
 ``runs`` (R, or None without a run axis), ``flops`` or ``bytes``, and, filled in by
-``benchmarks/conftest.py`` from the session's minimum times, ``gflops`` or ``gbps``,
+``benchmarks/suites/conftest.py`` from the session's minimum times, ``gflops`` or ``gbps``,
 ``fraction_of_peak`` and ``ratio_to_bound``. :func:`load_bench` gives one row per benchmark:
 
 =====================  ==========================================================

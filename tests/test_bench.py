@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optbench.benchmarks import cli, conftest
-from optbench.benchmarks.bench_dense import (
+from optbench.benchmarks import cli
+from optbench.benchmarks.suites import conftest, parse_shapes
+from optbench.benchmarks.suites.bench_dense import (
     DenseCase,
     check_dense_backward,
     check_dense_forward,
@@ -14,7 +15,7 @@ from optbench.benchmarks.bench_dense import (
     make_case,
     make_layer,
 )
-from optbench.benchmarks.conftest import fill_derived, parse_shapes
+from optbench.benchmarks.suites.derived import fill_derived
 
 
 @pytest.mark.parametrize(
@@ -165,7 +166,7 @@ def test_problems_dense_passes_the_checks(runs):
 
 def test_report_is_rebuilt_only_next_to_a_store(tmp_path, monkeypatch, capsys):
     from optbench import reports
-    from optbench.benchmarks.bench_command import refresh_report
+    from optbench.benchmarks.cli.bench import refresh_report
 
     built = []
     monkeypatch.setattr(reports, "build_report", lambda out: built.append(out) or out / "r.html")

@@ -22,7 +22,7 @@ def test_top_level_help_imports_no_command_module():
     code = (
         "import sys; from optbench.benchmarks import cli\n"
         "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = ('pandas', 'matplotlib', 'optbench.benchmarks.run_command')\n"
+        "heavy = ('pandas', 'matplotlib', 'optbench.benchmarks.cli.run')\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from optbench.benchmarks.cli import main as cli
-from optbench.reports.load import TABLES, load_results
+from optbench.benchmarks.schema import TABLES
+from optbench.reports.load import load_results
 
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 

@@ -17,7 +17,8 @@ import pytest
 import tomli_w
 
 from optbench.benchmarks import matrix as mx
-from optbench.reports.load import TABLES, load_results
+from optbench.benchmarks.schema import TABLES
+from optbench.reports.load import load_results
 
 pytestmark = pytest.mark.slow
 

@@ -223,7 +223,7 @@ def test_report_command_and_package_import_lightly():
     import sys
 
     code = (
-        "import sys, optbench.reports, optbench.reports.command; "
+        "import sys, optbench.reports, optbench.benchmarks.cli.report; "
         "print(sorted(m for m in ('pandas', 'matplotlib', 'seaborn') if m in sys.modules)); "
         "from optbench.reports import build_report, load_results; print(callable(build_report))"
     )

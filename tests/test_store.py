@@ -4,10 +4,11 @@ import hashlib
 import sqlite3
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from optbench.benchmarks import matrix as mx
-from optbench.benchmarks import plan, store
+from optbench.benchmarks import plan, schema, store
 from optbench.benchmarks.harness import run_matrix
 from optbench.reports.load import load_results
 
@@ -199,10 +200,10 @@ def test_a_foreign_or_corrupt_file_is_an_error_and_left_untouched(kind, small, t
         data[4096:8192] = b"\xff" * 4096  # page 2 overwritten
         path.write_bytes(bytes(data))
     before = digest(path)
-    with pytest.raises(store.StoreError, match="left untouched") as info:
+    with pytest.raises(schema.StoreError, match="left untouched") as info:
         run_matrix(m, runs, tmp_path, jobs=1)
     assert str(path) in str(info.value)
-    with pytest.raises(store.StoreError):
+    with pytest.raises(schema.StoreError):
         store.open_store(tmp_path)
     assert digest(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["optbench.sqlite"]
@@ -212,9 +213,96 @@ def test_the_store_is_in_wal_mode_with_our_application_id(stored):
     out, _ = stored
     con = sqlite3.connect(out / "optbench.sqlite")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA application_id").fetchone()[0] == store.APPLICATION_ID
+    assert con.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
+
+
+# The DDL of optbench 0.1.0 before the schema module, verbatim.
+V1_DDL = """
+CREATE TABLE invocations (
+    invocation_id TEXT PRIMARY KEY, started TEXT NOT NULL, ended TEXT, status TEXT NOT NULL,
+    optbench_version TEXT, python_version TEXT, numpy_version TEXT, blas TEXT, host TEXT,
+    cpu_count INTEGER, git_commit TEXT, argv TEXT, matrix_toml TEXT NOT NULL,
+    planned_runs INTEGER NOT NULL, finished_runs INTEGER NOT NULL);
+CREATE TABLE planned (
+    invocation_id TEXT NOT NULL, run_id TEXT NOT NULL,
+    PRIMARY KEY (invocation_id, run_id)) WITHOUT ROWID;
+CREATE TABLE runs (
+    run_key INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, invocation_id TEXT NOT NULL,
+    optimizer TEXT NOT NULL, convention TEXT NOT NULL, setting TEXT NOT NULL, lr REAL,
+    hparams TEXT NOT NULL, problem TEXT NOT NULL, problem_name TEXT NOT NULL,
+    problem_config TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+    diverged_step INTEGER, steps INTEGER NOT NULL, epochs REAL, steps_per_epoch INTEGER NOT NULL,
+    grad_evals INTEGER NOT NULL, final_loss REAL, best_loss REAL, f_star REAL,
+    final_subopt REAL, best_subopt REAL, time_per_step REAL, batch_size INTEGER NOT NULL,
+    final_train_loss REAL, final_test_loss REAL, final_train_acc REAL, final_test_acc REAL,
+    config TEXT NOT NULL);
+CREATE TABLE curves (
+    run_key INTEGER NOT NULL, step INTEGER NOT NULL, loss REAL, train_loss REAL,
+    test_loss REAL, train_acc REAL, test_acc REAL,
+    PRIMARY KEY (run_key, step)) WITHOUT ROWID;
+CREATE TABLE paths (
+    run_key INTEGER NOT NULL, step INTEGER NOT NULL, x0 REAL, x1 REAL,
+    PRIMARY KEY (run_key, step)) WITHOUT ROWID;
+CREATE TABLE targets (
+    run_key INTEGER NOT NULL, target REAL NOT NULL, step INTEGER,
+    PRIMARY KEY (run_key, target)) WITHOUT ROWID;
+"""
+
+
+def test_a_store_written_before_the_schema_module_resumes_and_reads_the_same(small, tmp_path):
+    """The columns are defined once now, in optbench.benchmarks.schema; a store created with
+    the literal DDL of before (same schema version) takes new batches and loads as a new one."""
+    m, runs = small
+    old = tmp_path / "old"
+    old.mkdir()
+    con = sqlite3.connect(old / "optbench.sqlite", isolation_level=None)
+    con.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+    con.execute("PRAGMA user_version = 1")
+    con.execute("PRAGMA journal_mode = WAL")
+    con.executescript(f"BEGIN; {V1_DDL} COMMIT;")
+    con.close()
+    run_matrix(m, runs[:6], old, jobs=1)
+    run_matrix(m, runs, old, jobs=1)  # resumes
+    run_matrix(m, runs, tmp_path / "new", jobs=1)
+    for table in ("runs", "curves", "paths", "targets"):
+        a, b = load_results(old, table), load_results(tmp_path / "new", table)
+        key = ["run_id", *(["step"] if table in ("curves", "paths") else [])]
+        key += ["target"] if table == "targets" else []
+        a, b = (f.sort_values(key, ignore_index=True) for f in (a, b))
+        drop = [c for c in ("time_per_step", "invocation_id", "batch_size") if c in a]
+        assert list(a.columns) == list(b.columns)
+        pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
+
+
+def test_batch_rows_fill_exactly_the_schema_columns(small):
+    from optbench.benchmarks.records import batch_rows
+    from optbench.benchmarks.runner import run_batch
+
+    m, runs = small
+    spec = plan.batches(runs, m)[0]
+    rows, children = batch_rows(run_batch(spec), {r.run_id: r for r in runs}, "x")
+    assert all(sorted(row) == sorted(schema.names("runs")) for row in rows)
+    curves, paths, targets = children(rows[0]["run_id"])
+    assert len(curves[0]) == len(schema.names("curves"))
+    assert all(len(p) == len(schema.names("paths")) for p in paths)
+    assert all(len(r) == len(schema.names("targets")) for r in targets)
+
+
+def test_load_tables_keeps_the_child_rows_of_the_runs_asked_for(stored):
+    from optbench.reports.load import load_tables
+
+    out, _ = stored
+    everything = load_tables(out)
+    some = everything["runs"]["run_id"].iloc[::3].tolist()
+    frames = load_tables(out, ("runs", "curves", "targets"), run_ids=some)
+    assert list(frames) == ["runs", "curves", "targets"]
+    pd.testing.assert_frame_equal(frames["runs"], everything["runs"])
+    for table in ("curves", "targets"):
+        expected = everything[table][everything[table]["run_id"].isin(some)]
+        pd.testing.assert_frame_equal(frames[table], expected.reset_index(drop=True))
+        assert frames[table].attrs == everything[table].attrs
 
 
 def test_load_results_without_a_store_says_so(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from optbench.benchmarks import cli
-from optbench.benchmarks.bench_command import report_comparison, resolve_compare
+from optbench.benchmarks.cli.bench import report_comparison, resolve_compare
 from optbench.reports.timing import compare_bench, format_table, load_bench, plot_fraction_of_peak
 
 TINY = ["--quick", "--suites", "dense", "gemm", "--shapes", "8,16,4", "--threads", "1"]

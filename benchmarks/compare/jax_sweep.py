@@ -1,8 +1,9 @@
 """Sweep throughput: optbench's harness vs JAX (jit + vmap + scan + optax), side by side.
 
-Run from the repository root in an environment with JAX and optax (never imported elsewhere):
+Run in an environment that has JAX and optax and optbench (``pip install -e . jax optax``;
+nothing else imports JAX and optax):
 
-    /work/torchenv/bin/python benchmarks/compare/jax_sweep.py [--R 1024 16384] [--steps 2000]
+    python -m optbench.benchmarks.compare.jax_sweep [--R 1024 16384] [--steps 2000]
         [--samples 5]
 
 Both candidates run Adam (lr log-spaced in [1e-4, 1e-1], betas (0.9, 0.999), eps 1e-8) on
@@ -61,8 +62,8 @@ def jax_sweep(R: int, steps: int):
 
 
 def optbench_sweep(R: int, steps: int):
-    from optbench.benchmarks.bench_sweep import sweep_spec
     from optbench.benchmarks.runner import run_batch
+    from optbench.benchmarks.suites.bench_sweep import sweep_spec
 
     spec = sweep_spec(R, steps)
     spec.recording["path_points"] = 2  # keeps the final iterate for the check below

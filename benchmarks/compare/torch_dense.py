@@ -1,8 +1,9 @@
 """Dense backward: ``optbench.problems.mlp.Dense`` vs the two-product bound vs torch's CPU autograd.
 
-Run from the repository root in an environment with torch (never imported elsewhere):
+Run in an environment that has torch and optbench (``pip install -e . torch==2.13.0``;
+nothing else imports torch):
 
-    /work/torchenv/bin/python benchmarks/compare/torch_dense.py [--samples 15] [--threads 2]
+    python -m optbench.benchmarks.compare.torch_dense [--samples 15] [--threads 2]
 
 For each shape (batch, n_in, n_out), dtype and run axis (none, or R = 4) it times, interleaved
 and with a 0.15 s pause before every sample (so that no candidate inherits another's warm
@@ -10,7 +11,8 @@ state or a throttled core); ``--threads 1 --clock cpu`` times the calling thread
 instead of wall time, which other processes' load on a shared machine does not inflate:
 
 - ``dense``: ``Dense.backward(dZ)`` (dW = X^T dZ, db = sum_i dZ_i, dX = dZ W^T);
-- ``bound``: the two bare products into preallocated arrays (``optbench.benchmarks.bench_dense``);
+- ``bound``: the two bare products into preallocated arrays
+  (``optbench.benchmarks.suites.bench_dense``);
 - ``torch``: ``Z.backward(dZ)`` through ``F.linear(X, W^T, b)`` (``torch.baddbmm(b, X, W)`` with
   a run axis), with X, W, b requiring gradients; the weight in torch's own (n_out, n_in) layout.
 
@@ -53,7 +55,7 @@ def torch_backward(torch, case):
     """A closure running torch autograd's backward of the dense layer; checks it once."""
     import numpy as np
 
-    from optbench.benchmarks.bench_dense import check_dense_backward
+    from optbench.benchmarks.suites.bench_dense import check_dense_backward
 
     X = torch.from_numpy(case.X.copy()).requires_grad_(True)
     b = torch.from_numpy(case.b.copy()).requires_grad_(True)
@@ -79,7 +81,11 @@ def torch_backward(torch, case):
 def numpy_candidates(case):
     import numpy as np
 
-    from optbench.benchmarks.bench_dense import check_dense_backward, make_layer, two_products
+    from optbench.benchmarks.suites.bench_dense import (
+        check_dense_backward,
+        make_layer,
+        two_products,
+    )
 
     layer = make_layer(case)
     dX = layer.backward(case.dZ)
@@ -120,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from optbench.benchmarks.bench_dense import make_case
-    from optbench.benchmarks.conftest import parse_shapes
+    from optbench.benchmarks.suites import parse_shapes
+    from optbench.benchmarks.suites.bench_dense import make_case
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15)

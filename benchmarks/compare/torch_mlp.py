@@ -1,8 +1,9 @@
 """One MLP training step: optbench (problems.mlp + optimizers.Momentum) vs torch's CPU autograd.
 
-Run from the repository root in an environment with torch (never imported elsewhere):
+Run in an environment that has torch and optbench (``pip install -e . torch==2.13.0``;
+nothing else imports torch):
 
-    /work/torchenv/bin/python benchmarks/compare/torch_mlp.py [--samples 15] [--threads 2]
+    python -m optbench.benchmarks.compare.torch_mlp [--samples 15] [--threads 2]
 
 The step is forward, backward and a Momentum update (lr 0.01, momentum 0.9, torch's
 convention in both) of the softmax MLP ``--widths`` (default 784-256-10) at ``--batch`` 128 on
@@ -11,7 +12,7 @@ before every sample; a sample is the mean of a ``--block`` of ~20 ms of steps (o
 machine, ``--block 0 --samples 300 --pause 0.01`` times single steps, and their minimum is
 rarely interrupted by other processes):
 
-- ``optbench``: ``optbench.benchmarks.bench_mlp.TrainStep`` (preallocated activations and
+- ``optbench``: ``optbench.benchmarks.suites.bench_mlp.TrainStep`` (preallocated activations and
   gradients);
 - ``seed``: the seed document's code style (``np.dot`` and fresh arrays in every layer);
 - ``torch``: ``nn.Sequential(Linear, ReLU, Linear)``, ``F.cross_entropy``, ``optim.SGD``;
@@ -142,7 +143,7 @@ def check_agree(steps, dtype):
 def compare(torch, widths, batch, dtype, samples, block=BLOCK_SECONDS, pause=PAUSE_SECONDS):
     import numpy as np
 
-    from optbench.benchmarks.bench_mlp import TrainStep
+    from optbench.benchmarks.suites.bench_mlp import TrainStep
 
     ref = TrainStep(widths, batch, dtype)
     candidates = {

@@ -1,8 +1,9 @@
 """Optimizer steps: optbench's Adam and Momentum vs ``torch.optim`` vs the bandwidth bound.
 
-Run from the repository root in an environment with torch (never imported elsewhere):
+Run in an environment that has torch and optbench (``pip install -e . torch==2.13.0``;
+nothing else imports torch):
 
-    /work/torchenv/bin/python benchmarks/compare/torch_optimizers.py [--n 1e7] [--samples 15]
+    python -m optbench.benchmarks.compare.torch_optimizers [--n 1e7] [--samples 15]
         [--dtype float32 float64] [--threads 2]
 
 For each size and dtype it times, interleaved and with a 0.15 s pause before every sample:

@@ -1,7 +1,8 @@
 """``optbench report``: the results store -> tables, figures and one self-contained HTML report.
 
 Reads ``<out>/optbench.sqlite`` and writes ``<out>/report.html``, ``report.md``, ``figures/``
-and ``tables/`` (docs/contracts.md §4). Top-level imports stay light (see benchmarks/cli.py).
+and ``tables/`` (docs/contracts.md §4). Exit code 2 when there is no store or it is unusable
+(nothing is written then).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    store = args.out / "optbench.sqlite"
+    from optbench.benchmarks.schema import StoreError, store_path
+
+    store = store_path(args.out)
     if not store.is_file():
         print(
             f"optbench report: no results store at {store}; run `optbench run --out "
@@ -30,7 +33,6 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from optbench.benchmarks.store import StoreError
     from optbench.reports.build import build_report
 
     try:

@@ -1,10 +1,9 @@
 """``optbench bench``: run the pytest-benchmark suites, save their JSON, print the timing table.
 
-Runs every ``bench_*.py`` suite beside this file (the dense layer, square GEMM, the optimizer
-steps, ...) in a fresh ``python -m pytest`` process whose settings do not depend on any
-project configuration: a generated ini file, ``--rootdir`` the suites' directory, no cache,
-a temporary working directory. pytest-benchmark's JSON is saved as
-``<out>/bench/bench-<UTC time>.json`` (failed cases left out); ``optbench.reports.timing`` reads it
+Runs the suites of :mod:`optbench.benchmarks.suites` (the dense layer, square GEMM, the
+optimizer steps, ...) through :func:`optbench.benchmarks.suites.run`. pytest-benchmark's JSON is
+saved as ``<out>/bench/bench-<UTC time>.json`` (failed cases left out);
+``optbench.reports.timing`` reads it
 back for the table printed here and for the report's timing section: ``<out>/report.html`` is
 rebuilt when ``<out>`` holds the store of an ``optbench run`` (not under ``--quick``, which
 keeps to its 30 s, nor with ``--no-report``).
@@ -16,34 +15,21 @@ found a slowdown beyond ``--compare-fail``; 2 invalid arguments; otherwise pytes
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-SUITES_DIR = Path(__file__).resolve().parent
-DTYPES = ("float32", "float64", "both")
+from optbench.benchmarks import suites
+from optbench.benchmarks.schema import store_path
+
 MAX_ELEMENTS = 2**28  # largest array a user shape may ask for (2 GiB in float64)
-CLOCKS = {"wall": "time.perf_counter", "cpu": "time.thread_time"}
 DEFAULT_FAIL_PCT = 10.0
-TIME_BUDGET = {False: ("0.5", "5"), True: ("0.05", "3")}  # quick -> (max_time s, min_rounds)
-INI = """[pytest]
-python_files = bench_*.py
-python_classes =
-python_functions = test_*
-addopts =
-markers =
-    quick: cheap case run by `optbench bench --quick`
-"""
 
 
 def shape_arg(text: str) -> list[tuple[int, int, int]]:
     """argparse type: ``"m,n_in,n_out"`` (several allowed, space separated) -> list of triples."""
-    from optbench.benchmarks.conftest import parse_shapes
-
     try:
-        shapes = parse_shapes(text)
+        shapes = suites.parse_shapes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     for m, n_in, n_out in shapes:
@@ -79,7 +65,7 @@ def percent(text: str) -> float:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    names = ", ".join(suite_names())
+    names = ", ".join(suites.suite_names())
     parser.add_argument("--out", default="results", help="results directory (default: results)")
     parser.add_argument("--quick", action="store_true", help="cheap cases only (< 30 s)")
     parser.add_argument(
@@ -90,13 +76,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="M,N_IN,N_OUT",
         help="extra dense shapes (batch, n_in, n_out), e.g. --shapes 128,784,256 32,64,10",
     )
-    parser.add_argument("--dtype", choices=DTYPES, default="both", help="default: both")
+    dtypes = tuple(suites.DTYPE_CHOICES)
+    parser.add_argument("--dtype", choices=dtypes, default="both", help="default: both")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="pin BLAS threads (threadpoolctl)"
     )
     parser.add_argument(
         "--clock",
-        choices=tuple(CLOCKS),
+        choices=tuple(suites.CLOCKS),
         default="wall",
         help="cpu: CPU time of the calling thread, unaffected by other processes' load "
         "(needs --threads 1); default: wall",
@@ -119,17 +106,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def suite_names() -> list[str]:
-    return sorted(p.stem.removeprefix("bench_") for p in suite_files())
-
-
-def suite_files() -> list[Path]:
-    return sorted(p for p in SUITES_DIR.glob("bench_*.py") if p.name != Path(__file__).name)
-
-
 def main(args: argparse.Namespace) -> int:
     try:
-        files = selected_suites(args.suites)
+        files = suites.select(args.suites)
         previous = resolve_compare(args.compare)
         if args.compare_fail is not None and previous is None:
             raise ValueError("--compare-fail needs --compare PATH")
@@ -143,7 +122,11 @@ def main(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     json_path = bench_dir / f"bench-{stamp}.json"
     print(f"optbench bench: running {', '.join(p.stem for p in files)}", flush=True)
-    code = run_pytest(files, json_path, args)
+    shapes = [shape for group in args.shapes for shape in group]
+    code = suites.run(
+        files, json_path, quick=args.quick, dtype=args.dtype, shapes=shapes,
+        threads=args.threads, clock=args.clock, keyword=args.keyword,
+    )  # fmt: skip
     if not json_path.exists():
         print(f"optbench bench: no benchmark ran (pytest exit code {code})", file=sys.stderr)
         return code or 1
@@ -163,7 +146,7 @@ def main(args: argparse.Namespace) -> int:
 
 def refresh_report(out: Path, *, skip: bool) -> None:
     """Rebuild the report (now with its timing section) when ``out`` holds a results store."""
-    if skip or not (out / "optbench.sqlite").exists():
+    if skip or not store_path(out).exists():
         print(
             f"No report rebuilt: the timing section joins the report of a results store "
             f"(`optbench run --out {out}`, or `optbench report --out {out}` once one exists)."
@@ -172,17 +155,6 @@ def refresh_report(out: Path, *, skip: bool) -> None:
     from optbench.reports import build_report
 
     print(f"Report: {build_report(out)}")
-
-
-def selected_suites(names: list[str] | None) -> list[Path]:
-    files = suite_files()
-    if not names:
-        return files
-    known = {p.stem.removeprefix("bench_"): p for p in files}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"--suites: unknown {unknown}; choose from {sorted(known)}")
-    return [known[n] for n in names]
 
 
 def resolve_compare(path: str | None) -> Path | None:
@@ -198,28 +170,6 @@ def resolve_compare(path: str | None) -> Path | None:
     if found is None:
         raise ValueError(f"--compare: no bench-*.json in {p} or {p / 'bench'}")
     return found
-
-
-def run_pytest(files: list[Path], json_path: Path, args: argparse.Namespace) -> int:
-    max_time, min_rounds = TIME_BUDGET[bool(args.quick)]
-    shapes = " ".join(",".join(map(str, s)) for group in args.shapes for s in group)
-    with tempfile.TemporaryDirectory(prefix="optbench-bench-") as tmp:
-        ini = Path(tmp) / "pytest.ini"
-        ini.write_text(INI)
-        cmd = [sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", str(SUITES_DIR)]
-        cmd += ["-p", "no:cacheprovider", "--import-mode=importlib", "-q", *map(str, files)]
-        cmd += ["--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-disable-gc"]
-        cmd += [f"--benchmark-max-time={max_time}", f"--benchmark-min-rounds={min_rounds}"]
-        cmd.append(f"--benchmark-timer={CLOCKS[args.clock]}")
-        cmd.append("--benchmark-quiet")  # its table is replaced by ours, read from the JSON
-        cmd += [f"--optbench-dtype={args.dtype}", f"--optbench-shapes={shapes}"]
-        if args.threads:
-            cmd.append(f"--optbench-threads={args.threads}")
-        if args.quick:
-            cmd += ["-m", "quick"]
-        if args.keyword:
-            cmd += ["-k", args.keyword]
-        return subprocess.run(cmd, cwd=tmp, check=False).returncode
 
 
 def report_comparison(table, fail_pct: float) -> int:

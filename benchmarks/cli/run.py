@@ -39,12 +39,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from optbench import __version__
-
-    from . import matrix as mx
-    from .executors import WorkerError, default_jobs
-    from .harness import run_matrix
-    from .plan import batches, expand
-    from .store import StoreError
+    from optbench.benchmarks import matrix as mx
+    from optbench.benchmarks.executors import WorkerError, default_jobs
+    from optbench.benchmarks.harness import run_matrix
+    from optbench.benchmarks.plan import batches, expand
+    from optbench.benchmarks.schema import StoreError
 
     try:
         matrix = mx.load(args.config)

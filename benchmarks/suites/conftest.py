@@ -1,8 +1,8 @@
 """Shared configuration of the pytest-benchmark suites that ``optbench bench`` runs.
 
-The suites (``benchmarks/bench_*.py``) are never collected by the plain ``pytest`` of
+The suites (``benchmarks/suites/bench_*.py``) are never collected by the plain ``pytest`` of
 ``tests/``; ``optbench bench`` runs them with options of its own (see
-``optbench.benchmarks.bench_command``). This file provides:
+:func:`optbench.benchmarks.suites.run`). This file provides:
 
 * the ``quick`` marker (``optbench bench --quick`` runs ``-m quick``);
 * the options ``--optbench-shapes "m,n_in,n_out ..."``, ``--optbench-dtype
@@ -18,16 +18,8 @@ The suites (``benchmarks/bench_*.py``) are never collected by the plain ``pytest
   ``machine_info``;
 * failed tests (a correctness check that did not pass) dropped from the JSON, their node ids
   listed under ``optbench.failed``;
-* derived quantities, filled into each benchmark's ``extra_info`` when the JSON is written, from
-  the minimum time ``t_min`` of every benchmark of the same session:
-
-  - ``gflops = flops / t_min / 1e9`` (or ``gbps = bytes / t_min / 1e9``) when not set;
-  - ``fraction_of_peak = rate / peak``, with ``peak`` the best rate, in the same unit and dtype,
-    among the benchmarks whose ``extra_info["role"] == "peak"`` (square GEMM for FLOP/s);
-  - ``ratio_to_bound = t_min / t_min(bound)``, where the bound is the benchmark with
-    ``extra_info["role"] == "bound"`` and the same ``extra_info["bound_key"]``.
-
-The minimum is used throughout: interference from other processes only ever adds time.
+* the derived quantities of :mod:`optbench.benchmarks.suites.derived` (rates, fraction of peak,
+  ratio to bound), filled in from the session's minimum times when the JSON is written.
 """
 
 from __future__ import annotations
@@ -38,32 +30,12 @@ import time
 import numpy as np
 import pytest
 
-DEFAULT_SHAPES: tuple[tuple[int, int, int], ...] = (
-    (64, 784, 256),
-    (256, 1024, 1024),
-    (1024, 512, 512),
-    (4096, 256, 10),
-)
-DTYPE_CHOICES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32", "float64")}
+from optbench.benchmarks.suites import DEFAULT_SHAPES, DTYPE_CHOICES, parse_shapes
+from optbench.benchmarks.suites.derived import STATISTIC, fill_derived
+
 MAX_ROUNDS = 2000
-STATISTIC = "min"
 FAILED: set[str] = set()  # node ids of failed tests, whose timings are not saved
 THREAD_LIMIT = pytest.StashKey[object]()
-
-
-def parse_shapes(text: str) -> list[tuple[int, int, int]]:
-    """``"8,16,4 32,64,8"`` -> ``[(8, 16, 4), (32, 64, 8)]``; ValueError on anything else."""
-    shapes = []
-    for item in text.split():
-        parts = item.split(",")
-        try:
-            dims = tuple(int(p) for p in parts)
-        except ValueError:
-            dims = ()
-        if len(dims) != 3 or min(dims) < 1:
-            raise ValueError(f"{item!r} is not 'm,n_in,n_out' (three positive integers)")
-        shapes.append(dims)
-    return shapes
 
 
 def pytest_addoption(parser):
@@ -162,32 +134,3 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     output_json["benchmarks"] = kept
     fill_derived(kept)
     output_json["optbench"] = {"statistic": STATISTIC, "failed": sorted(FAILED)}
-
-
-def fill_derived(benches: list[dict]) -> None:
-    """Fill rate, ``fraction_of_peak`` and ``ratio_to_bound`` into each ``extra_info``."""
-    for b in benches:
-        info, t = b["extra_info"], b["stats"][STATISTIC]
-        for amount, rate in (("flops", "gflops"), ("bytes", "gbps")):
-            if info.get(amount) is not None and info.get(rate) is None and t > 0:
-                info[rate] = info[amount] / t / 1e9
-    peaks: dict[tuple[str, str], float] = {}
-    bounds: dict[str, float] = {}
-    for b in benches:
-        info = b["extra_info"]
-        if info.get("role") == "peak":
-            for rate in ("gflops", "gbps"):
-                if info.get(rate) is not None:
-                    key = (rate, info.get("dtype"))
-                    peaks[key] = max(peaks.get(key, 0.0), info[rate])
-        if info.get("role") == "bound" and info.get("bound_key"):
-            bounds[info["bound_key"]] = b["stats"][STATISTIC]
-    for b in benches:
-        info = b["extra_info"]
-        for rate in ("gflops", "gbps"):
-            peak = peaks.get((rate, info.get("dtype")))
-            if info.get(rate) is not None and peak and info.get("fraction_of_peak") is None:
-                info["fraction_of_peak"] = info[rate] / peak
-        bound = bounds.get(info.get("bound_key"))
-        if bound and info.get("ratio_to_bound") is None:
-            info["ratio_to_bound"] = b["stats"][STATISTIC] / bound

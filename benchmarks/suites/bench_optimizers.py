@@ -24,9 +24,8 @@ and ``fraction_of_peak = bound_s / t_min``. The minimum over rounds is used thro
 
 Steps of at least ``optbench.optimizers._blocks.PARALLEL_MIN`` elements run in
 ``optbench.optimizers.get_num_threads()`` threads (``--optbench-threads N`` sets it; a CPU-time
-timer forces 1). Run: ``python -m pytest benchmarks/bench_optimizers.py -o python_files='bench_*.py'
---benchmark-only`` (``-m quick`` for 1e5 and 1e6 parameters only), or ``optbench bench --suites
-optimizers``.
+timer forces 1). Run: ``optbench bench --suites optimizers`` (``--quick`` for 1e5 and 1e6
+parameters only).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``A, B, C: (n, n)``; FLOPs ``2 n^3`` (one multiply and one add per term). The best rate over
 the sizes of one dtype is the ``peak`` every other FLOP-bound benchmark of the same session is
-divided by (``fraction_of_peak``, filled in by ``benchmarks/conftest.py``).
+divided by (``fraction_of_peak``, filled in by ``benchmarks/suites/conftest.py``).
 """
 
 from __future__ import annotations

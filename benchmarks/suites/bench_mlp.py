@@ -1,6 +1,4 @@
-"""MLP training-step benchmarks (pytest-benchmark), run by ``optbench bench`` or directly:
-
-    .venv/bin/python -m pytest benchmarks/bench_mlp.py -o python_files='bench_*.py' --benchmark-only
+"""MLP training-step benchmarks (pytest-benchmark), run by ``optbench bench --suites mlp``.
 
 - ``test_train_step``: one step (forward, backward, ``optbench.optimizers.Momentum`` update) of the
   784-256-10 softmax MLP at batch 128 on random data, float32 and float64 (``quick``). FLOPs
