@@ -146,31 +146,44 @@ def check_file(path: Path) -> None:
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """A checked connection (autocommit; callers open transactions explicitly).
 
-    Writers also run ``PRAGMA quick_check`` first, so that a damaged file is reported rather
-    than written to; readers rely on the header check (queries fail loudly anyway).
+    Runs ``PRAGMA quick_check`` first, readers too, so that a damaged file is reported as a
+    :class:`StoreError` before anything is read from it or written to it. A store that fails
+    the checks is left as it was found: the ``-wal`` and ``-shm`` files that opening it created
+    are removed again.
     """
     check_file(path)
-    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    absent = [p for p in companions if not p.exists()]
     con = None
     try:
+        uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
         con = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
         con.execute("PRAGMA busy_timeout = 60000")
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-        status = "ok" if readonly else con.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
+        _check(con, path)
+    except (sqlite3.DatabaseError, StoreError) as exc:
         if con is not None:
             con.close()
-        raise StoreError(
-            f"{path} is a corrupt optbench store ({exc}); it was left untouched"
-        ) from None
-    if status != "ok":
-        con.close()
-        raise StoreError(f"{path} is a corrupt optbench store ({status}); it was left untouched")
-    if version > SCHEMA_VERSION:
-        con.close()
-        raise StoreError(
-            f"{path} has store schema {version}; this optbench reads <= {SCHEMA_VERSION}"
-        )
+        for created in absent:
+            created.unlink(missing_ok=True)
+        if isinstance(exc, StoreError):
+            raise
+        raise corrupt(path, exc) from None
     if not readonly:
         con.execute("PRAGMA synchronous = NORMAL")  # WAL: durable against process kills
     return con
+
+
+def corrupt(path: Path, reason) -> StoreError:
+    """The error for a store SQLite cannot read (``reason``: its message)."""
+    return StoreError(f"{path} is a corrupt optbench store ({reason}); it was left untouched")
+
+
+def _check(con: sqlite3.Connection, path: Path) -> None:
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    status = con.execute("PRAGMA quick_check").fetchone()[0]
+    if status != "ok":
+        raise corrupt(path, status)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has store schema {version}; this optbench reads <= {SCHEMA_VERSION}"
+        )

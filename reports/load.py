@@ -20,13 +20,14 @@ and targets of the tuned runs alone.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optbench.benchmarks.schema import COLUMNS, TABLES, connect, names, store_path
+from optbench.benchmarks.schema import COLUMNS, TABLES, connect, corrupt, names, store_path
 
 _LOADED_RUNS = tuple(c for c in COLUMNS["runs"] if c.loaded)
 _IDENTITY = (
@@ -64,6 +65,8 @@ def load_tables(
     con = connect(db, readonly=True)
     try:
         return _read(con, db, tables, run_ids)
+    except sqlite3.DatabaseError as exc:  # damage that quick_check did not see
+        raise corrupt(db, exc) from None
     finally:
         con.close()
 

@@ -209,6 +209,45 @@ def test_a_foreign_or_corrupt_file_is_an_error_and_left_untouched(kind, small, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["optbench.sqlite"]
 
 
+@pytest.mark.parametrize("kind", ["text", "foreign_sqlite", "corrupt"])
+def test_report_and_export_on_a_bad_store_exit_2_with_runs_message_and_write_nothing(
+    kind, small, tmp_path, capsys
+):
+    """The issue's case among them: 12 KB of a store overwritten."""
+    from optbench.benchmarks.cli import main
+
+    m, runs = small
+    path = tmp_path / "optbench.sqlite"
+    if kind == "text":
+        path.write_text("name,value\na,1\n" * 20)
+    elif kind == "foreign_sqlite":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t (x)")
+        con.commit()
+        con.close()
+    else:
+        run_matrix(m, runs, tmp_path, jobs=1)
+        data = bytearray(path.read_bytes())
+        assert len(data) > 20480
+        data[8192:20480] = b"\x00" * 12288
+        path.write_bytes(bytes(data))
+    for name in ("optbench.sqlite-wal", "optbench.sqlite-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    before = digest(path)
+    messages = {}
+    for command in ("run", "report", "export"):
+        argv = [command, "--out", str(tmp_path)]
+        argv += ["--no-report", "--quiet"] if command == "run" else []
+        assert main(argv) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"optbench {command}: "), err
+        messages[command] = err.removeprefix(f"optbench {command}: ")
+    assert messages["report"] == messages["export"] == messages["run"]
+    assert str(path) in messages["run"] and "left untouched" in messages["run"]
+    assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["optbench.sqlite"]
+
+
 def test_the_store_is_in_wal_mode_with_our_application_id(stored):
     out, _ = stored
     con = sqlite3.connect(out / "optbench.sqlite")
