@@ -14,15 +14,15 @@ registry key        problem                                     minimum
 ``mlp``             the seed's softmax MLP on digits or spiral  unknown
 =================== ========================================== ==========================
 
-Layers of the MLP: ``optbench.problems.mlp``; data: ``optbench.problems.datasets``; the per-run
+Layers of the MLP: ``optbench.problems.layers``; data: ``optbench.problems.datasets``; the per-run
 counter-based random numbers: ``optbench.problems.rng``; the interface and argument checks:
 ``optbench.problems.base``.
 """
 
 from .base import Problem
-from .functions import Beale, GoldsteinPrice, Himmelblau, Rastrigin, StyblinskiTang
-from .network import MLP
-from .objective import Objective, Rosenbrock
+from .functions import Beale, GoldsteinPrice, Himmelblau, Rastrigin, Rosenbrock, StyblinskiTang
+from .mlp import MLP
+from .objective import Objective
 from .quadratic import Quadratic
 
 REGISTRY = {

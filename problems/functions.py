@@ -1,4 +1,4 @@
-"""Classic 2-D and N-D test functions of optimizer visualizations, each with its known minimum.
+"""Classic 2-D and N-D test functions of optimizer benchmarks, each with its known minimum.
 
 All take ``X`` of shape ``(R, dim)`` (``params == [X]``); see ``optbench.problems.objective``.
 """
@@ -9,6 +9,73 @@ from .base import check_int, rowsum
 from .objective import Objective
 
 TWO_PI = 2.0 * np.pi
+
+
+class Rosenbrock(Objective):
+    """Chained Rosenbrock function (the standard N-dimensional form).
+
+    .. math::
+        f(x) = \\sum_{i=1}^{d-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2,
+        \\quad \\partial_i f = -400 x_i t_i - 2(1 - x_i) + 200 t_{i-1},
+        \\quad t_i = x_{i+1} - x_i^2
+
+    (terms with an index outside 1..d-1 are absent). Minimum f* = 0 at x* = (1, ..., 1).
+    Standard start (-1.2, 1, -1.2, 1, ...); random starts uniform in [-2, 2]^d.
+    """
+
+    name = "rosenbrock"
+    box = (-2.0, 2.0)
+    f_star = 0.0
+
+    def __init__(self, dim=2, start="standard", dtype="float64"):
+        dim = check_int("dim", dim, 2)
+        super().__init__(dim, start, dtype, {"dim": dim})
+        self.x_star = np.ones(self.dim)
+
+    def _standard_start(self):
+        return np.resize([-1.2, 1.0], self.dim)
+
+    def _value_and_grad(self, X, L, G):
+        if X.shape[1] == 2:
+            return self._value_and_grad_2d(X, L, G)
+        R, n = X.shape[0], X.shape[1] - 1
+        xi, xn, gi = X[:, :n], X[:, 1:], G[:, :n]
+        t = self.scratch("t", (R, n), X)
+        u = self.scratch("u", (R, n), X)
+        np.multiply(xi, xi, out=t)
+        np.subtract(xn, t, out=t)  # t_i = x_{i+1} - x_i^2
+        np.subtract(1.0, xi, out=u)  # u_i = 1 - x_i
+        np.multiply(xi, t, out=gi)
+        gi *= 200.0
+        gi += u
+        gi *= -2.0  # -400 x_i t_i - 2 u_i
+        G[:, n] = 0.0
+        s = self.scratch("s", (R, n), X)
+        np.multiply(t, 200.0, out=s)
+        G[:, 1:] += s  # + 200 t_{i-1}
+        np.multiply(u, u, out=u)
+        np.multiply(t, t, out=t)
+        t *= 100.0
+        t += u  # the terms of the sum
+        rowsum(t, L)
+
+    def _value_and_grad_2d(self, X, L, G):
+        """The hot 2-D case in 11 array passes: with t = y - x^2 and w = x - 1,
+        g_y = 200 t, g_x = 2 (w - x g_y), f = t g_y / 2 + w^2."""
+        x, y, gx, gy = X[:, 0], X[:, 1], G[:, 0], G[:, 1]
+        t = self.scratch("t", x.shape, X)
+        w = self.scratch("u", x.shape, X)
+        np.multiply(x, x, out=t)
+        np.subtract(y, t, out=t)
+        np.multiply(t, 200.0, out=gy)
+        np.subtract(x, 1.0, out=w)
+        np.multiply(x, gy, out=gx)
+        np.subtract(w, gx, out=gx)
+        gx *= 2.0
+        np.multiply(t, gy, out=L)
+        L *= 0.5
+        w *= w
+        L += w
 
 
 class Beale(Objective):

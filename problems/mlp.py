@@ -1,294 +1,214 @@
-"""The seed's softmax MLP pieces, forward and backward side by side, with an optional run axis.
+"""The MLP problem: the seed's softmax network, trained by minibatches, R runs at once.
 
-Shapes (``m`` samples, ``R`` runs): every layer takes either the seed's 2-D arrays,
-``X: (m, n_in)``, ``weights: (n_in, n_out)``, ``biases: (1, n_out)``, or the same with a
-leading run axis, ``X: (R, m, n_in)`` (or a shared ``(m, n_in)``), ``weights: (R, n_in, n_out)``,
-``biases: (R, 1, n_out)``. The attribute names are the seed's (``output``, ``dinputs``,
-``dweights``, ``dbiases``); ``forward`` and ``backward`` also return their result.
+The network: Dense -> ReLU -> ... -> Dense -> softmax cross-entropy, widths
+``[n_features, *hidden, n_classes]``. ``params = [W_1, b_1, ..., W_L, b_L]`` with
+``W_l: (R, n_{l-1}, n_l)`` and ``b_l: (R, 1, n_l)``.
 
-Outputs live in buffers owned by the layer and are overwritten by the next call with the same
-shapes (``np.matmul(..., out=...)``): copy a result you want to keep.
-
-Checks: types, shapes, label ranges and one-hot rows are validated on every call (no pass over
-the data). Values are not scanned for NaN or infinity: that would cost a pass per layer and
-call, and the harness legitimately drives diverged runs (non-finite weights) through a batch.
-Data sets are checked for finite values once, when they are built (``optbench.problems.datasets``).
+Minibatches: every epoch each run reshuffles the training set with its own counter-based
+permutation (keyed by its seed and the epoch) and takes ``steps_per_epoch = n_train //
+batch_size`` consecutive batches (the last incomplete batch is dropped); ``batch_size="full"`` is
+full-batch gradient descent (deterministic). The test split is fixed by ``data_seed``.
 """
+
+from itertools import pairwise
 
 import numpy as np
 
-from .base import check_choice, check_int
+from . import datasets, layers, rng
+from .base import Problem, check_array, check_choice, check_dtype, check_int
 
-INITS = ("seed", "he")
-
-
-def _buffer(obj, name, shape, dtype, fill=None):
-    """``obj``'s cached array ``name``, reallocated only when the shape or dtype changes
-    (and then set to ``fill``, for constant buffers, if given)."""
-    buf = obj.__dict__.get(name)
-    if buf is None or buf.shape != shape or buf.dtype != dtype:
-        buf = np.empty(shape, dtype=dtype) if fill is None else np.full(shape, fill, dtype)
-        obj.__dict__[name] = buf
-    return buf
+EVAL_RUNS, EVAL_SAMPLES = 16, 512  # evaluation chunks: fixed, so results never depend on R
+TRAIN_RUNS = 16  # runs per chunk in loss_and_grad (cache-sized; results do not depend on it)
 
 
-def _check_input(name, X, n):
-    if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
-        kind = getattr(X, "dtype", type(X).__name__)
-        raise ValueError(f"{name} must be a floating NumPy array, got {kind}")
-    if X.ndim not in (2, 3) or X.shape[-1] != n:
-        raise ValueError(f"{name} must have shape (m, {n}) or (R, m, {n}), got {X.shape}")
+class MLP(Problem):
+    """Softmax MLP classifier; loss = mean cross-entropy of a minibatch (exact log-softmax).
 
+    - ``dataset``: ``"digits"`` (1,797 8x8 images, 10 classes) or ``"spiral"`` (3 arms x 100
+      points in 2-D);
+    - ``hidden``: widths of the hidden ReLU layers (depth = len(hidden) + 1);
+    - ``init``: ``"he"`` (W = sqrt(2/n_in) N(0, 1)) or ``"seed"`` (W = 0.01 N(0, 1)); b = 0;
+    - ``batch_size``: minibatch size m, or ``"full"`` (or None) for the full training set;
+    - ``test_fraction``, ``data_seed``: the seeded split (features standardized on train).
 
-class Dense:
-    """Fully connected layer, Z = X W + b (the seed's ``Layer_Dense``).
-
-    Forward:  Z = X W + b                         X (m, n_in) -> Z (m, n_out)
-    Backward: dW = X^T dZ,  db = sum_m dZ,  dX = dZ W^T
-
-    ``init``: ``"seed"`` draws W = 0.01 * randn (the seed's), ``"he"`` W = sqrt(2 / n_in) * randn;
-    b = 0. ``rng``: a ``np.random.Generator`` or ``RandomState``; None draws from NumPy's global
-    legacy state exactly as the seed does (``np.random.randn``). ``runs=R`` adds the run axis.
-    ``weights`` and ``biases`` may be reassigned or set in place.
+    ``evaluate`` returns the full training loss as ``loss`` and ``train_loss``, ``train_acc``,
+    ``test_loss``, ``test_acc``; ``f_star`` is unknown (None).
     """
 
-    def __init__(self, n_in, n_out, runs=None, init="seed", rng=None, dtype=np.float64):
-        n_in, n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
-        check_choice("init", init, INITS)
-        lead = () if runs is None else (check_int("runs", runs, 1),)
-        if rng is not None and not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-            raise ValueError(f"rng must be a np.random.Generator, RandomState or None, got {rng!r}")
-        scale = 0.01 if init == "seed" else np.sqrt(2.0 / n_in)
-        if rng is None:
-            z = np.random.randn(*lead, n_in, n_out)  # noqa: NPY002 (the seed's global draws)
+    name = "mlp"
+
+    def __init__(
+        self,
+        dataset="digits",
+        hidden=(64,),
+        init="he",
+        batch_size=128,
+        test_fraction=0.2,
+        data_seed=0,
+        dtype="float64",
+    ):
+        check_choice("dataset", dataset, datasets.DATASETS)
+        if isinstance(hidden, int) or not all(isinstance(h, int) for h in hidden):
+            raise ValueError(f"hidden must be a sequence of positive ints, got {hidden!r}")
+        hidden = [check_int("hidden[i]", h, 1) for h in hidden]
+        check_choice("init", init, layers.INITS)
+        data_seed = check_int("data_seed", data_seed, 0)
+        X, y = datasets.load_digits() if dataset == "digits" else datasets.spiral(seed=data_seed)
+        Xtr, ytr, Xte, yte = datasets.split(X, y, test_fraction, seed=data_seed)
+        if batch_size is None or batch_size == "full":
+            batch_size = None
+        elif isinstance(batch_size, str):
+            raise ValueError(f"batch_size must be a positive integer or 'full', got {batch_size!r}")
         else:
-            z = rng.standard_normal((*lead, n_in, n_out))
-        self.n_in, self.n_out = n_in, n_out
-        self.weights = (scale * z).astype(dtype, copy=False)
-        self.biases = np.zeros((*lead, 1, n_out), dtype=dtype)
-        self.dweights = np.zeros_like(self.weights)
-        self.dbiases = np.zeros_like(self.biases)
+            batch_size = check_int("batch_size", batch_size, 1, len(Xtr))
+        self.dtype = check_dtype(dtype)
+        super().__init__(
+            dataset=dataset, hidden=hidden, init=init, batch_size=batch_size or "full",
+            test_fraction=float(test_fraction), data_seed=data_seed, dtype=self.dtype.name,
+        )  # fmt: skip
+        self.X_train, self.y_train = Xtr.astype(self.dtype), ytr
+        self.X_test, self.y_test = Xte.astype(self.dtype), yte
+        self.n_classes = int(max(y.max() + 1, 2))
+        self.widths = [X.shape[1], *hidden, self.n_classes]
+        self.shapes = [s for a, b in pairwise(self.widths) for s in ((a, b), (1, b))]
+        self.dim = sum(a * b + b for a, b in pairwise(self.widths))
+        self.batch_size = batch_size
+        self.stochastic = batch_size is not None
+        self.steps_per_epoch = len(Xtr) // batch_size if self.stochastic else 1
+        self._nets, self._eval_net = {}, Network(len(hidden) + 1)
 
-    @classmethod
-    def wrap(cls, weights, biases):
-        """A layer whose ``weights`` and ``biases`` are the given arrays (no copy)."""
-        layer = cls.__new__(cls)
-        layer.n_in, layer.n_out = weights.shape[-2:]
-        layer.weights, layer.biases = weights, biases
-        layer.dweights, layer.dbiases = np.empty_like(weights), np.empty_like(biases)
-        return layer
+    def _label_args(self):
+        c = self._config
+        args = [c["dataset"], "-".join(map(str, self.widths))]
+        args += [f"m={self.batch_size}" if self.batch_size else "full-batch"]
+        args += [] if c["init"] == "he" else [f"init={c['init']}"]
+        return ", ".join(args + ([] if c["dtype"] == "float64" else [c["dtype"]]))
 
-    def __repr__(self):
-        return f"Dense({self.n_in}, {self.n_out}, weights{self.weights.shape})"
+    def init_params(self, seeds):
+        """[W_1, b_1, ...]: W from each run's seed (counter-based normals), b = 0."""
+        seeds = self._reset(seeds)
+        keys = rng.run_keys(seeds, rng.STREAM_INIT)
+        self._shuffle_keys = rng.run_keys(seeds, rng.STREAM_SHUFFLE)
+        self._perm = None
+        R, params = len(seeds), []
+        for layer, (n_in, n_out) in enumerate(pairwise(self.widths)):
+            scale = 0.01 if self._config["init"] == "seed" else np.sqrt(2.0 / n_in)
+            z = rng.normal(rng.step_keys(keys, layer), n_in * n_out).reshape(R, n_in, n_out)
+            params += [(scale * z).astype(self.dtype), np.zeros((R, 1, n_out), self.dtype)]
+        return params
 
-    def forward(self, inputs):
-        """Z = X W + b. X: (m, n_in) or (R, m, n_in) -> Z: (m, n_out) or (R, m, n_out)."""
-        _check_input("inputs", inputs, self.n_in)
-        self.inputs = inputs
-        lead = np.broadcast_shapes(inputs.shape[:-2], self.weights.shape[:-2])
-        out = _buffer(self, "output", (*lead, inputs.shape[-2], self.n_out), self.weights.dtype)
-        np.matmul(inputs, self.weights, out=out)
-        out += self.biases
+    def _check(self, params):
+        if not isinstance(params, (list, tuple)) or len(params) != len(self.shapes):
+            raise ValueError(f"params must be a list of {len(self.shapes)} arrays [W_1, b_1, ...]")
+        R = params[0].shape[0] if isinstance(params[0], np.ndarray) and params[0].ndim else None
+        for i, (p, shape) in enumerate(zip(params, self.shapes, strict=True)):
+            check_array(f"params[{i}]", p, (R, *shape))
+        return R
+
+    def _batch_indices(self, R):
+        """(R, m) training-sample indices of this step's minibatches (None: full batch)."""
+        if not self.stochastic:
+            return None
+        self._require_init(R)
+        epoch, b = divmod(self._step, self.steps_per_epoch)
+        if b == 0 or self._perm is None:
+            keys = rng.step_keys(self._shuffle_keys, epoch)
+            self._perm = rng.permutations(keys, len(self.X_train))
+        return self._perm[:, b * self.batch_size : (b + 1) * self.batch_size]
+
+    def _gather(self, net, idx):
+        """X (r, m, n_features) and y (r, m) of the chunk's minibatches, into net's buffers."""
+        if idx is None:
+            return self.X_train, self.y_train
+        Xb = layers._buffer(net, "_X", (*idx.shape, self.widths[0]), self.dtype)
+        yb = layers._buffer(net, "_y", idx.shape, self.y_train.dtype)
+        np.take(self.X_train, idx, axis=0, out=Xb)
+        np.take(self.y_train, idx, out=yb)
+        return Xb, yb
+
+    def loss_and_grad(self, params):
+        """(R,) minibatch losses and [dW_1, db_1, ...] (buffers); advances each run's stream.
+
+        Runs are processed in chunks of TRAIN_RUNS so that each chunk's activations stay in
+        cache; chunking changes no run's arithmetic (every run is its own slice throughout).
+        """
+        R = self._check(params)
+        idx = self._batch_indices(R)
+        loss = layers._buffer(self, "_loss", (R,), self.dtype)
+        grads = [layers._buffer(self, f"_grad{i}", p.shape, p.dtype) for i, p in enumerate(params)]
+        for r0 in range(0, R, TRAIN_RUNS):
+            r1 = min(R, r0 + TRAIN_RUNS)
+            net = self._nets.setdefault(r1 - r0, Network(len(self.widths) - 1))
+            net.set([p[r0:r1] for p in params], [g[r0:r1] for g in grads])
+            X, y = self._gather(net, None if idx is None else idx[r0:r1])
+            loss[r0:r1] = net.forward(X, y)
+            net.backward()
+        self._step += 1
+        return loss, grads
+
+    def evaluate(self, params):
+        """Full-data loss and accuracy, in fixed chunks of runs and samples (no randomness)."""
+        R = self._check(params)
+        out = {}
+        for part, X, y in (
+            ("train", self.X_train, self.y_train),
+            ("test", self.X_test, self.y_test),
+        ):
+            loss, acc = np.empty(R), np.empty(R)
+            for r in range(0, R, EVAL_RUNS):
+                self._eval_net.set([p[r : r + EVAL_RUNS] for p in params])
+                loss[r : r + EVAL_RUNS], acc[r : r + EVAL_RUNS] = self._eval_net.score(X, y)
+            out[f"{part}_loss"], out[f"{part}_acc"] = loss, acc
+        out["loss"] = out["train_loss"]
         return out
 
-    def backward(self, dvalues, need_dinputs=True):
-        """dZ: like Z -> dX: like X (None when ``need_dinputs`` is False, e.g. the first layer).
 
-        Sets dweights = X^T dZ (n_in, n_out) and dbiases = sum over samples of dZ (1, n_out).
-        """
-        out = self.__dict__.get("output")
-        if not isinstance(dvalues, np.ndarray) or dvalues.dtype.kind != "f":
-            kind = getattr(dvalues, "dtype", type(dvalues).__name__)
-            raise ValueError(f"dvalues must be a floating NumPy array, got {kind}")
-        if out is None or dvalues.shape != out.shape:
-            expected = "forward() first" if out is None else f"shape {out.shape}, like the output"
-            raise ValueError(f"dvalues must have {expected}, got {dvalues.shape}")
-        X = self.inputs
-        if self.dweights.shape != self.weights.shape or self.dweights.dtype != dvalues.dtype:
-            self.dweights = np.empty_like(self.weights)
-            self.dbiases = np.empty_like(self.biases)
-        np.matmul(X.swapaxes(-1, -2), dvalues, out=self.dweights)
-        ones = _buffer(self, "_ones", (1, dvalues.shape[-2]), dvalues.dtype, fill=1.0)
-        np.matmul(ones, dvalues, out=self.dbiases)  # sum over samples: 2-10x faster than np.sum
-        if not need_dinputs:
-            self.dinputs = None
-            return None
-        shape = (*dvalues.shape[:-1], self.n_in)
-        self.dinputs = _buffer(self, "_dinputs", shape, dvalues.dtype)
-        np.matmul(dvalues, self.weights.swapaxes(-1, -2), out=self.dinputs)
-        return self.dinputs
+class Network:
+    """Dense -> ReLU -> ... -> Dense -> SoftmaxCrossEntropy over weights referenced (not copied)
+    from a params list [W_1, b_1, ...]; activations and gradients live in reused buffers.
 
-
-class ReLU:
-    """A = max(0, Z); backward dZ = dA * [Z > 0] (the seed's ``Activation_ReLU``). Any shape."""
-
-    def forward(self, inputs):
-        self.inputs = inputs
-        self.output = _buffer(self, "_output", inputs.shape, inputs.dtype)
-        np.maximum(inputs, 0, out=self.output)
-        return self.output
-
-    def backward(self, dvalues):
-        mask = _buffer(self, "_mask", self.inputs.shape, np.bool_)
-        np.greater(self.inputs, 0, out=mask)
-        self.dinputs = _buffer(self, "_dinputs", dvalues.shape, dvalues.dtype)
-        np.multiply(dvalues, mask, out=self.dinputs)
-        return self.dinputs
-
-
-class Softmax:
-    """P = exp(Z - max Z) / sum exp(Z - max Z) over the last axis (numerically stable).
-
-    Backward (the full Jacobian-vector product; the seed leaves it to the combined loss):
-    dZ = P * (dP - sum_j dP_j P_j). Z: (..., n_classes).
+    net.set(params); loss = net.forward(X, y); net.backward(); grads = net.grads()
     """
 
-    def forward(self, inputs):
-        P = _buffer(self, "_output", inputs.shape, inputs.dtype)
-        self.max = _buffer(self, "_max", (*inputs.shape[:-1], 1), inputs.dtype)
-        self.sum = _buffer(self, "_sum", (*inputs.shape[:-1], 1), inputs.dtype)
-        row_max(inputs, out=self.max)
-        np.subtract(inputs, self.max, out=P)
-        np.exp(P, out=P)
-        ones = _buffer(self, "_ones", (inputs.shape[-1], 1), inputs.dtype, fill=1.0)
-        np.matmul(P, ones, out=self.sum)  # row sums; NumPy's axis=-1 sum is slow for few classes
-        P /= self.sum
-        self.output = P
-        return P
+    def __init__(self, n_dense):
+        self.dense = [None] * n_dense
+        self.relu = [layers.ReLU() for _ in range(n_dense - 1)]
+        self.loss = layers.SoftmaxCrossEntropy()
 
-    def backward(self, dvalues):
-        P = self.output
-        s = np.sum(dvalues * P, axis=-1, keepdims=True)
-        self.dinputs = P * (dvalues - s)
-        return self.dinputs
+    def set(self, params, grads=None):
+        """Use ``params`` as the weights; write gradients into ``grads`` (views) if given."""
+        for i, (W, b) in enumerate(zip(params[::2], params[1::2], strict=True)):
+            if self.dense[i] is None:
+                self.dense[i] = layers.Dense.wrap(W, b)
+            self.dense[i].weights, self.dense[i].biases = W, b
+            if grads is not None:
+                self.dense[i].dweights, self.dense[i].dbiases = grads[2 * i], grads[2 * i + 1]
 
+    def logits(self, X):
+        a = X
+        for layer, relu in zip(self.dense[:-1], self.relu, strict=True):
+            a = relu.forward(layer.forward(a))
+        return self.dense[-1].forward(a)
 
-def row_max(Z, out):
-    """out[..., 0] = max_j Z[..., j]; for few columns, one np.maximum per column (a reduction
-    over a short last axis is several times slower in NumPy). Max is exact in any order."""
-    if Z.shape[-1] > 16:
-        return np.max(Z, axis=-1, keepdims=True, out=out)
-    o = out[..., 0]
-    np.copyto(o, Z[..., 0])
-    for j in range(1, Z.shape[-1]):
-        np.maximum(o, Z[..., j], out=o)
-    return out
-
-
-def check_labels(y_true, shape):
-    """Validate labels for scores of ``shape`` (..., m, C); returns (kind, y).
-
-    Integer arrays are sparse class indices in [0, C) of shape (..., m) or a shared (m,);
-    floating arrays are one-hot (or probability) rows of shape (..., m, C) or a shared (m, C).
-    """
-    if not isinstance(y_true, np.ndarray):
-        raise ValueError(f"y_true must be a NumPy array, got {type(y_true).__name__}")
-    C = shape[-1]
-    if len(shape) >= 2 and shape[-2] == 0:
-        raise ValueError("need at least one sample (m >= 1), got m = 0")
-    if y_true.dtype.kind in "iu":
-        if y_true.shape not in (shape[:-1], shape[-2:-1]):
-            raise ValueError(f"sparse y_true must have shape {shape[:-1]}, got {y_true.shape}")
-        if y_true.size and (y_true.min() < 0 or y_true.max() >= C):
-            bad = y_true[(y_true < 0) | (y_true >= C)].flat[0]
-            raise ValueError(f"labels must lie in [0, n_classes={C}), got {bad}")
-        return "sparse", y_true
-    if y_true.dtype.kind == "f":
-        if y_true.shape not in (shape, shape[-2:]):
-            raise ValueError(f"one-hot y_true must have shape {shape}, got {y_true.shape}")
-        rows = y_true.sum(axis=-1)
-        if not (np.all(y_true >= 0) and np.all(np.abs(rows - 1) <= 1e-6)):
-            raise ValueError(
-                "one-hot y_true rows must be probabilities: entries >= 0 that sum to 1"
-            )
-        return "onehot", y_true
-    raise ValueError(f"y_true must hold integer labels or one-hot floats, got {y_true.dtype}")
-
-
-def _pick(P, y):
-    """P[..., i, y_i]: (..., m) for sparse labels y of shape (..., m) or (m,)."""
-    y = np.broadcast_to(y, P.shape[:-1])
-    flat = np.ascontiguousarray(P).reshape(-1, P.shape[-1])
-    return flat[np.arange(y.size), y.ravel()].reshape(y.shape)
-
-
-class CategoricalCrossEntropy:
-    """Per-sample loss -log(clip(p_y)) (the seed's ``Loss_CategoricalCrossentropy``).
-
-    forward(y_pred (..., m, C), y_true) -> (..., m) per-sample losses, p clipped to
-    [clip, 1 - clip]. backward(dvalues = y_pred, y_true) -> dP = -Y / P / m, the gradient of
-    the mean loss (Y one-hot; exact where no probability is clipped).
-    """
-
-    def __init__(self, clip=1e-7):
-        self.clip = clip
-
-    def forward(self, y_pred, y_true):
-        kind, y = check_labels(y_true, y_pred.shape)
-        p = np.clip(y_pred, self.clip, 1 - self.clip)
-        correct = _pick(p, y) if kind == "sparse" else np.sum(p * y, axis=-1)
-        return -np.log(correct)
-
-    def backward(self, dvalues, y_true):
-        kind, y = check_labels(y_true, dvalues.shape)
-        if kind == "sparse":
-            y = np.eye(dvalues.shape[-1], dtype=dvalues.dtype)[y]
-        self.dinputs = -y / dvalues
-        self.dinputs = self.dinputs / dvalues.shape[-2]
-        return self.dinputs
-
-
-class SoftmaxCrossEntropy:
-    """Softmax and categorical cross-entropy combined, with the fast backward (the seed's
-    ``Activation_Softmax_Loss_CategoricalCrossentropy``).
-
-    forward(logits Z (..., m, C), y_true) -> mean over the m samples of
-        loss_i = log sum_j exp(Z_ij - max_i Z_i) - (Z_iy - max_i Z_i) = -log softmax(Z_i)_y,
-    a scalar for 2-D Z, (R,) for (R, m, C). ``clip=c`` instead takes -log(clip(P_iy, c, 1 - c)),
-    the seed's values (c = 1e-7), whose derivative differs from ``backward`` where P is clipped.
-    backward() -> dZ = (P - Y) / m, with Y the one-hot labels. ``output`` holds P.
-    """
-
-    def __init__(self, clip=None):
-        self.activation = Softmax()
-        self.clip = clip
-
-    def forward(self, logits, y_true):
-        if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f" or logits.ndim < 2:
-            raise ValueError("logits must be a floating array of shape (m, C) or (R, m, C)")
-        self._kind, self._y = check_labels(y_true, logits.shape)
-        sparse = self._kind == "sparse"
-        P = self.output = self.activation.forward(logits)
-        if self.clip is not None:
-            p = np.clip(P, self.clip, 1 - self.clip)
-            nll = -np.log(_pick(p, self._y) if sparse else np.sum(p * self._y, axis=-1))
-        else:
-            log_sum, top = np.log(self.activation.sum[..., 0]), self.activation.max[..., 0]
-            if sparse:
-                nll = top - _pick(logits, self._y)  # max_j Z_ij - Z_iy >= 0, then + log sum
-                nll += log_sum
-            else:
-                shifted = logits - self.activation.max
-                nll = log_sum * self._y.sum(axis=-1) - np.sum(self._y * shifted, axis=-1)
-        return np.add.reduce(nll, axis=-1) / nll.shape[-1]  # np.mean's bits, less overhead
+    def forward(self, X, y):
+        return self.loss.forward(self.logits(X), y)
 
     def backward(self):
-        """dZ = (P - Y) / m, same shape as the logits (a reused buffer)."""
-        P = self.output
-        d = self.dinputs = _buffer(self, "_dinputs", P.shape, P.dtype)
-        if self._kind == "sparse":
-            np.copyto(d, P)
-            y = np.broadcast_to(self._y, P.shape[:-1]).ravel()
-            d.reshape(-1, P.shape[-1])[np.arange(y.size), y] -= 1
-        else:
-            np.subtract(P, self._y, out=d)
-        d /= P.shape[-2]
-        return d
+        d = self.loss.backward()
+        for i in range(len(self.dense) - 1, -1, -1):
+            d = self.dense[i].backward(d, need_dinputs=i > 0)
+            if i > 0:
+                d = self.relu[i - 1].backward(d)
 
+    def grads(self):
+        return [g for layer in self.dense for g in (layer.dweights, layer.dbiases)]
 
-def accuracy(scores, y_true):
-    """Fraction of samples whose arg-max score is the label: scalar, or (R,) for (R, m, C)."""
-    kind, y = check_labels(y_true, scores.shape)
-    if kind == "onehot":
-        y = np.argmax(y, axis=-1)
-    return np.mean(np.argmax(scores, axis=-1) == y, axis=-1)
+    def score(self, X, y):
+        """Mean loss and accuracy over all of X, in chunks of EVAL_SAMPLES samples."""
+        total = correct = 0.0
+        for s in range(0, len(X), EVAL_SAMPLES):
+            Z = self.logits(X[s : s + EVAL_SAMPLES])
+            n = Z.shape[-2]
+            total = total + n * self.loss.forward(Z, y[s : s + EVAL_SAMPLES])
+            correct = correct + n * layers.accuracy(Z, y[s : s + EVAL_SAMPLES])
+        return total / len(X), correct / len(X)

@@ -1,9 +1,9 @@
-"""problems.mlp layers: forward values, backward vs central differences, run axis, bad input."""
+"""The MLP's layers: forward values, backward vs central differences, run axis, bad input."""
 
 import numpy as np
 import pytest
 
-from optbench.problems.mlp import (
+from optbench.problems.layers import (
     CategoricalCrossEntropy,
     Dense,
     ReLU,

@@ -70,7 +70,7 @@ def test_batch_of_seeds_equals_runs_one_by_one_across_epochs():
 
 
 def test_runs_beyond_one_chunk_match_single_runs():
-    from optbench.problems.network import TRAIN_RUNS
+    from optbench.problems.mlp import TRAIN_RUNS
 
     seeds = list(range(TRAIN_RUNS + 4))  # two chunks of runs in loss_and_grad and evaluate
     p = MLP(dataset="spiral", hidden=(8,), batch_size=32)

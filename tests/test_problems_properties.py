@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optbench.problems import MLP, Quadratic, Rastrigin
-from optbench.problems.mlp import Dense, ReLU, SoftmaxCrossEntropy
+from optbench.problems.layers import Dense, ReLU, SoftmaxCrossEntropy
 
 seeds = st.lists(st.integers(0, 2**40), min_size=1, max_size=5, unique=True)
 

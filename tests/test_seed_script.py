@@ -1,8 +1,8 @@
 # ruff: noqa: NPY002  (the seed script seeds and draws from the global legacy state on purpose)
-"""The seed document's training script vs the same network built from problems.mlp.
+"""The seed document's training script vs the same network built from optbench.problems.layers.
 
 The reference below is the seed's code, copied verbatim (it is the spec); the candidate uses
-``optbench.problems.mlp`` layers and ``optbench.optimizers.Momentum(convention="seed_code")``. Both
+``optbench.problems.layers`` and ``optbench.optimizers.Momentum(convention="seed_code")``. Both
 start from ``np.random.seed(42)``, so data and initial weights are the same draws; the loss and
 accuracy at every 100th of the 1,001 epochs must agree to 1e-12.
 """
@@ -10,7 +10,7 @@ accuracy at every 100th of the 1,001 epochs must agree to 1e-12.
 import numpy as np
 
 from optbench.optimizers import Momentum
-from optbench.problems.mlp import Dense, ReLU, SoftmaxCrossEntropy, accuracy
+from optbench.problems.layers import Dense, ReLU, SoftmaxCrossEntropy, accuracy
 
 
 # ---------------------------------------------------------------- the seed's code, verbatim
@@ -154,7 +154,7 @@ def seed_script():
 
 
 def optbench_script():
-    """The same network from problems.mlp and optimizers.Momentum(convention="seed_code")."""
+    """The same network from optbench's layers and Momentum(convention="seed_code")."""
     np.random.seed(42)
     X = np.random.randn(5, 2)
     y = np.array([0, 1, 2, 1, 0])

@@ -1,4 +1,4 @@
-"""Dense backward: ``optbench.problems.mlp.Dense`` vs the two-product bound vs torch's CPU autograd.
+"""Dense backward: optbench's ``layers.Dense`` vs the two-product bound vs torch's CPU autograd.
 
 Run in an environment that has torch and optbench (``pip install -e . torch==2.13.0``;
 nothing else imports torch):

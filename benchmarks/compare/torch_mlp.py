@@ -1,4 +1,4 @@
-"""One MLP training step: optbench (problems.mlp + optimizers.Momentum) vs torch's CPU autograd.
+"""One MLP training step: optbench (problems.layers + optimizers.Momentum) vs torch's CPU autograd.
 
 Run in an environment that has torch and optbench (``pip install -e . torch==2.13.0``;
 nothing else imports torch):

@@ -1,7 +1,7 @@
 """The dense layer's backward pass (and forward, for context) against its two-product bound.
 
 For ``X: (m, n_in)``, ``W: (n_in, n_out)``, ``b: (1, n_out)`` and the upstream gradient ``dZ: (m,
-n_out)`` (each with an optional leading run axis R), ``optbench.problems.mlp.Dense`` computes
+n_out)`` (each with an optional leading run axis R), ``optbench.problems.layers.Dense`` computes
 
     forward:   Z  = X W + b                                  2 m n_in n_out + m n_out FLOPs
     backward:  dW = X^T dZ,  db = sum_i dZ_i,  dX = dZ W^T    4 m n_in n_out + m n_out FLOPs
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from optbench.problems.mlp import Dense
+from optbench.problems.layers import Dense
 
 RUNS = (None, 4)
 

@@ -22,7 +22,7 @@ import pytest
 
 from optbench.optimizers import Momentum
 from optbench.problems import MLP, Rosenbrock
-from optbench.problems.network import Network
+from optbench.problems.mlp import Network
 
 WIDTHS, BATCH = (784, 256, 10), 128
 
