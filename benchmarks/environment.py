@@ -9,6 +9,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+import optbench
 from optbench import __version__
 
 
@@ -47,18 +48,28 @@ def blas() -> str:
     return "; ".join(parts)
 
 
-def git_commit() -> str | None:
-    """The commit of the optbench source tree when it is a git checkout (plus "-dirty")."""
-    root = Path(__file__).resolve().parent.parent
+def git_commit(root: Path | None = None) -> str | None:
+    """optbench's own commit (plus ``"-dirty"``) when it runs from its own checkout, else None.
+
+    ``root`` is the package's folder (optbench's repository root in a checkout, where the
+    editable install of ``make run`` points). It counts as a checkout only when it is itself
+    the top of a git work tree: optbench installed under a user's repository (``.venv`` inside
+    it) sits in a git work tree too, but that tree and its commit are the user's, so nothing is
+    recorded then, and the installed version (``optbench_version``) says what ran.
+    """
+    root = (Path(optbench.__file__).parent if root is None else Path(root)).resolve()
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()  # fmt: skip
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != root:
+            return None
+        head = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}-dirty" if dirty else head
