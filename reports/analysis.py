@@ -1,44 +1,25 @@
-"""Everything the report computes from the store, in one place and once.
+"""Everything the report computes from the store, in one place, each table once.
 
 :func:`analyze` takes the frames of ``optbench.reports.load_results`` (docs/contracts.md §3) and
-returns an :class:`Analysis`: the tuned settings (:data:`optbench.reports.tables.TUNING_RULE`), the
-per-problem summary, the paired objective matrices, ranks, normalized scores and their bootstrap
-intervals (:mod:`optbench.reports.ranking`), and the tuned runs' curves, paths and targets with a
-``method`` column. Drawing and writing happen elsewhere (:mod:`optbench.reports.build`).
+returns an :class:`Analysis`: the tuned settings (:data:`optbench.reports.tables.TUNING_RULE`),
+the per-problem summary, the paired objective matrices, ranks, normalized scores and their
+bootstrap intervals (:mod:`optbench.reports.ranking`), and the tuned runs' curves, paths and
+targets with a ``method`` column. Each table is computed on first use and kept, so a figure can
+be drawn (in a worker) while the tables it does not need are still to be computed. Drawing and
+writing happen elsewhere (:mod:`optbench.reports.build`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from optbench.reports import ranking as rk
-from optbench.reports.landscape import condition_table
+from optbench.reports.conditioning import condition_table
 from optbench.reports.style import objective_kinds, problem_order
-from optbench.reports.tables import divergence_table, setting_table, summary_table, tune, tuned_runs
-
-
-@dataclass
-class Analysis:
-    runs: pd.DataFrame  # every run, as loaded
-    kinds: pd.Series  # problem -> "suboptimality" | "loss"
-    tuned: pd.DataFrame  # (problem, method) -> tuned setting
-    at_tuned: pd.DataFrame  # the runs at their tuned setting, with method and objective
-    settings: pd.DataFrame  # (problem, method, setting) -> median objective, divergences
-    summary: pd.DataFrame  # (problem, method) -> statistics at the tuned setting
-    divergence: pd.DataFrame  # problem x method diverged fraction over the whole grid
-    medians: pd.DataFrame  # problem x method median final objective (floored)
-    ranks: pd.DataFrame  # problem x method rank
-    scores: pd.DataFrame  # problem x method normalized score
-    ranking: pd.DataFrame  # method -> mean rank / score with bootstrap intervals
-    winners: pd.DataFrame  # problem -> winner vs runner-up, paired statistics
-    curves: pd.DataFrame  # tuned runs' curves, with method
-    paths: pd.DataFrame  # tuned runs' 2-D paths, with method
-    targets: pd.DataFrame  # tuned runs' target hits, with method
-    condition: pd.DataFrame  # noise-free quadratics: kappa and fitted rate per method
-    budget: float  # the largest step budget of a run with known f* (the ECDF's x range)
+from optbench.reports.tables import Tuning, divergence_table, summary_table
 
 
 def _tuned_rows(frame: pd.DataFrame | None, at_tuned: pd.DataFrame) -> pd.DataFrame:
@@ -59,35 +40,130 @@ def _in_order(frame: pd.DataFrame | None, order: list[str]) -> pd.DataFrame | No
     return out
 
 
-def analyze(frames: dict[str, pd.DataFrame], n_boot: int = 2000, seed: int = 0) -> Analysis:
-    """Compute every table of the report from ``frames`` (needs at least one run)."""
-    if frames["runs"].empty:
-        raise ValueError("frames['runs'] is empty: there is nothing to analyze yet")
-    order = problem_order(frames["runs"])
-    frames = {name: _in_order(frame, order) for name, frame in frames.items()}
-    runs = frames["runs"]
-    tuned = tune(runs)
-    at_tuned = tuned_runs(runs, tuned)
-    matrices = rk.objective_matrices(at_tuned)
-    curves = _tuned_rows(frames.get("curves"), at_tuned)
-    f0 = rk.initial_objective(curves, at_tuned)
-    medians = rk.median_table(matrices)
-    return Analysis(
-        runs=runs,
-        kinds=objective_kinds(runs),
-        tuned=tuned,
-        at_tuned=at_tuned,
-        settings=setting_table(runs),
-        summary=summary_table(runs, frames.get("targets")),
-        divergence=divergence_table(runs),
-        medians=medians,
-        ranks=rk.ranks(medians),
-        scores=rk.scores(medians, f0),
-        ranking=rk.ranking_table(matrices, f0, n_boot=n_boot, seed=seed),
-        winners=rk.problem_winners(matrices, n_boot=n_boot, seed=seed),
-        curves=curves,
-        paths=_tuned_rows(frames.get("paths"), at_tuned),
-        targets=_tuned_rows(frames.get("targets"), at_tuned),
-        condition=condition_table(curves, runs) if len(curves) else pd.DataFrame(),
-        budget=float(runs.loc[runs["f_star"].notna(), "steps"].max()),
-    )
+def report_tuning(runs: pd.DataFrame) -> Tuning:
+    """The tuning of ``runs`` in the report's problem order (what :func:`analyze` computes)."""
+    return Tuning.of(_in_order(runs, problem_order(runs)))
+
+
+def analyze(
+    frames: dict[str, pd.DataFrame],
+    n_boot: int = 2000,
+    seed: int = 0,
+    tuning: Tuning | None = None,
+) -> Analysis:
+    """The :class:`Analysis` of ``frames`` (needs at least one run).
+
+    ``tuning``: :func:`report_tuning` of ``frames["runs"]``, when the caller has it already
+    (to load only the tuned runs' curves, paths and targets: the child frames need only hold
+    those runs' rows).
+    """
+    return Analysis(frames, n_boot=n_boot, seed=seed, tuning=tuning)
+
+
+class Analysis:
+    """The report's tables of one store; each attribute is computed on first use, then kept.
+
+    The frames are taken in the report's problem order (:func:`problem_order`).
+    """
+
+    def __init__(self, frames, n_boot: int = 2000, seed: int = 0, tuning: Tuning | None = None):
+        if frames["runs"].empty:
+            raise ValueError("frames['runs'] is empty: there is nothing to analyze yet")
+        order = problem_order(frames["runs"])
+        self.frames = {name: _in_order(frame, order) for name, frame in frames.items()}
+        self.runs: pd.DataFrame = self.frames["runs"]  # every run, as loaded
+        if tuning is None:
+            tuning = Tuning.of(self.runs)
+        elif not tuning.grid["run_id"].reset_index(drop=True).equals(self.runs["run_id"]):
+            raise ValueError("tuning: not the report_tuning of frames['runs']")
+        self.tuning, self.n_boot, self.seed = tuning, n_boot, seed
+
+    @property
+    def tuned(self) -> pd.DataFrame:
+        """(problem, method) -> tuned setting."""
+        return self.tuning.tuned
+
+    @property
+    def at_tuned(self) -> pd.DataFrame:
+        """The runs at their tuned setting, with method and objective."""
+        return self.tuning.at_tuned
+
+    @property
+    def settings(self) -> pd.DataFrame:
+        """(problem, method, setting) -> median objective, divergences."""
+        return self.tuning.settings
+
+    @cached_property
+    def kinds(self) -> pd.Series:
+        """problem -> "suboptimality" | "loss"."""
+        return objective_kinds(self.runs)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """(problem, method) -> statistics at the tuned setting."""
+        return summary_table(self.runs, self.frames.get("targets"), self.tuning)
+
+    @cached_property
+    def divergence(self) -> pd.DataFrame:
+        """problem x method diverged fraction over the whole grid."""
+        return divergence_table(self.runs, self.tuning)
+
+    @cached_property
+    def matrices(self) -> dict[str, pd.DataFrame]:
+        """problem -> method x seed final objectives of the tuned runs."""
+        return rk.objective_matrices(self.at_tuned)
+
+    @cached_property
+    def f0(self) -> pd.Series:
+        """problem -> median initial objective of the tuned runs."""
+        return rk.initial_objective(self.curves, self.at_tuned)
+
+    @cached_property
+    def medians(self) -> pd.DataFrame:
+        """problem x method median final objective (floored)."""
+        return rk.median_table(self.matrices)
+
+    @cached_property
+    def ranks(self) -> pd.DataFrame:
+        """problem x method rank."""
+        return rk.ranks(self.medians)
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """problem x method normalized score."""
+        return rk.scores(self.medians, self.f0)
+
+    @cached_property
+    def ranking(self) -> pd.DataFrame:
+        """method -> mean rank / score with bootstrap intervals."""
+        return rk.ranking_table(self.matrices, self.f0, n_boot=self.n_boot, seed=self.seed)
+
+    @cached_property
+    def winners(self) -> pd.DataFrame:
+        """problem -> winner vs runner-up, paired statistics."""
+        return rk.problem_winners(self.matrices, n_boot=self.n_boot, seed=self.seed)
+
+    @cached_property
+    def curves(self) -> pd.DataFrame:
+        """The tuned runs' curves, with method."""
+        return _tuned_rows(self.frames.get("curves"), self.at_tuned)
+
+    @cached_property
+    def paths(self) -> pd.DataFrame:
+        """The tuned runs' 2-D paths, with method."""
+        return _tuned_rows(self.frames.get("paths"), self.at_tuned)
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        """The tuned runs' target hits, with method."""
+        return _tuned_rows(self.frames.get("targets"), self.at_tuned)
+
+    @cached_property
+    def condition(self) -> pd.DataFrame:
+        """Noise-free quadratics: kappa and fitted rate per method."""
+        return condition_table(self.curves, self.runs) if len(self.curves) else pd.DataFrame()
+
+    @cached_property
+    def budget(self) -> float:
+        """The largest step budget of a run with known f* (the ECDF's x range)."""
+        return float(self.runs.loc[self.runs["f_star"].notna(), "steps"].max())

@@ -1,29 +1,35 @@
 """``build_report(out_dir)``: the results store -> tables, figures, report.html and report.md.
 
-Reads ``<out>/optbench.sqlite`` only through ``optbench.reports.load_results``
-(docs/contracts.md §3-4) and writes, under ``<out>``::
+Reads ``<out>/optbench.sqlite`` only through :mod:`optbench.reports.load` (docs/contracts.md
+§3-4) and writes, under ``<out>``::
 
     report.html          one self-contained page (images as data URIs, inline CSS, no network)
     report.md            the same tables, with links to the figures
-    figures/<name>.png   150 dpi, and figures/<name>.svg
+    figures/<name>.png   150 dpi (and figures/<name>.svg with ``svg=True``)
     tables/<name>.csv    full precision; tables/<name>.md the formatted version
 
 The benchmark-timing section (docs/contracts.md §5) is included when
 ``optbench.reports.timing.load_bench(out)`` finds a pytest-benchmark run.
+
+The tuning is computed once (:func:`optbench.reports.analysis.report_tuning`), before the curves,
+paths and targets are read, so that only the tuned runs' rows are loaded: the report shows no
+other. The figures are drawn by a :class:`~optbench.reports.figures.Renderer`, on ``jobs``
+cores.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
 
-from optbench.reports import drawing, plots
-from optbench.reports.analysis import Analysis, analyze
-from optbench.reports.landscape import plot_condition, plot_trajectories, problem_landscape
-from optbench.reports.render import Figure, Section, markdown_table, render_html, render_markdown
+from optbench.benchmarks.schema import CHILD_TABLES
+from optbench.reports.analysis import Analysis, analyze, report_tuning
+from optbench.reports.figures import FIGURES, jobs
+from optbench.reports.render import Section, markdown_table, render_html, render_markdown
 from optbench.reports.sections import (
     matrix_section,
     metadata_section,
@@ -33,55 +39,107 @@ from optbench.reports.sections import (
     summary_section,
     timing_section,
 )
-from optbench.reports.style import FLOOR
-from optbench.reports.tables import TUNING_RULE
+from optbench.reports.workers import Renderer
 
 TITLE = "optbench: gradient-descent optimizers compared"
+Progress = Callable[[int, int, str, float], None]
 
 
-def build_report(out_dir: str | Path) -> Path:
-    """Write the report of the store in ``out_dir``; return the path of ``report.html``."""
-    from optbench.reports.load import load_tables
+def build_report(
+    out_dir: str | Path,
+    *,
+    jobs: int = 1,
+    svg: bool = False,
+    progress: Progress | None = None,
+    renderer: Renderer | None = None,
+) -> Path:
+    """Write the report of the store in ``out_dir``; return the path of ``report.html``.
+
+    ``jobs``: processes that draw the figures (1: this one), or an already started
+    ``renderer`` (:class:`~optbench.reports.workers.Renderer`); ``svg``: also write each
+    figure as SVG; ``progress(done, total, name, seconds)`` is called as each figure is saved.
+    Raises as :func:`optbench.reports.load_results`, before anything is written. With
+    ``jobs > 1``, call it under ``if __name__ == "__main__":`` in a script (the workers are
+    new processes, which import the script's main module).
+    """
+    from optbench.reports.load import open_results
     from optbench.reports.timing import load_bench
 
     out = Path(out_dir)
-    frames = load_tables(out)
-    return write_report(frames, out, bench=load_bench(out))
+    own = Renderer(jobs) if renderer is None else None  # its workers import while we read
+    with own or nullcontext(renderer) as renderer:
+        with open_results(out) as store:
+            runs = store.table("runs")
+            tuning = None if runs.empty else report_tuning(runs)
+            tuned = [] if tuning is None else tuning.at_tuned["run_id"]
+            frames = {"runs": runs, "invocations": store.table("invocations")}
+            frames.update({name: store.table(name, run_ids=tuned) for name in CHILD_TABLES})
+        return write_report(
+            frames, out, bench=load_bench(out), tuning=tuning, renderer=renderer, svg=svg,
+            progress=progress,
+        )  # fmt: skip
 
 
 def write_report(
     frames: dict[str, pd.DataFrame],
     out_dir: Path,
     bench=None,
-    landscape=problem_landscape,
+    landscape=None,
     n_boot: int = 2000,
+    *,
+    tuning=None,
+    renderer: Renderer | None = None,
+    svg: bool = False,
+    progress: Progress | None = None,
 ) -> Path:
-    """Write the report of ``frames`` (tables of §3) into ``out_dir``; ``bench`` is the frame
-    of ``optbench.reports.timing.load_bench`` or None; ``landscape`` computes 2-D contour
-    backgrounds."""
+    """Write the report of ``frames`` (tables of §3) into ``out_dir``.
+
+    ``bench``: the frame of ``optbench.reports.timing.load_bench``, or None; ``landscape``:
+    computes 2-D contour backgrounds (default: the problems' own,
+    :func:`optbench.reports.landscape.problem_landscape`); ``tuning``: :func:`report_tuning` of
+    ``frames["runs"]``, if already known; ``renderer``: draws the figures (default: this
+    process), while the tables are computed and written.
+    """
     out = Path(out_dir)
     runs = frames["runs"]
     partial = bool(runs.attrs.get("partial", False))
     invocations = frames.get("invocations", pd.DataFrame())
-    analysis = None if runs.empty else analyze(frames, n_boot=n_boot)
-    sections = _result_sections(analysis, partial, out, landscape)
+    analysis = None if runs.empty else analyze(frames, n_boot=n_boot, tuning=tuning)
+    absent: set[str] = set()
+
+    def drawable():
+        for name, job in jobs(analysis, bench, landscape):
+            if job is None:
+                absent.add(name)
+            else:
+                yield job
+
+    renderer = renderer or Renderer()
+    renderer.start(drawable(), out / "figures", svg=svg, progress=progress)
+    figures = [
+        (section, f"{figure.title}: not applicable to this matrix (no data)."
+         if figure.name in absent else figure) for figure, section in FIGURES
+    ]  # fmt: skip
+    sections = _result_sections(analysis, partial, figures)
     if bench is not None:
-        sections.append(timing_section(bench, out))
+        sections.append(timing_section(bench, figures))
     sections += [matrix_section(invocations), metadata_section(invocations, runs)]
     _save_tables(sections, out)
     if analysis is not None:
         _save_raw_tables(analysis, out)
+    renderer.finish()  # the HTML embeds the figures
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = f"Generated {now} from {runs.attrs.get('store', '?')}"
     subtitle += " — PARTIAL RESULTS" if partial else ""
     html_path = out / "report.html"
     html_path.write_text(render_html(TITLE, subtitle, sections, out), encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(TITLE, subtitle, sections), encoding="utf-8")
+    markdown = render_markdown(TITLE, subtitle, sections, svg=svg)
+    (out / "report.md").write_text(markdown, encoding="utf-8")
     return html_path
 
 
-def _result_sections(a: Analysis | None, partial: bool, out: Path, landscape) -> list[Section]:
-    """Summary, method, ranking, per-problem tables and the figure sections (figures saved)."""
+def _result_sections(a: Analysis | None, partial: bool, figures) -> list[Section]:
+    """Summary, method, ranking, per-problem tables and the figure sections."""
     if a is None:
         why = " (the matrix is still running, or stopped before its first batch)" if partial else ""
         return [
@@ -89,7 +147,6 @@ def _result_sections(a: Analysis | None, partial: bool, out: Path, landscape) ->
                 "summary", "Summary", [f"The store holds no runs yet{why}."], css_class="partial"
             )
         ]
-    figures = _save_figures(a, out, landscape)
     return [
         summary_section(a, partial),
         method_section(),
@@ -97,69 +154,6 @@ def _result_sections(a: Analysis | None, partial: bool, out: Path, landscape) ->
         problems_section(a),
         *_figure_sections(figures),
     ]
-
-
-SHORT_RULE = "median over seeds of the final suboptimality f - f* (diverged = +inf)"
-FIGURES = (
-    (Figure("score_heatmap", "Normalized score per optimizer and problem",
-            "1 = the best optimizer on that problem; 0 = no progress from the start, or "
-            "diverged. The last row is the mean over problems."), "ranking"),
-    (Figure("convergence", "Convergence at tuned settings",
-            "Objective (log scale) vs step; line = median over seeds, band = interquartile "
-            f"range; X = the median run diverged there. Values below {FLOOR:.0e} drawn at "
-            f"{FLOOR:.0e}."), "curves"),
-    (Figure("lr_sensitivity", "Learning-rate sensitivity",
-            "Median final objective over seeds vs lr, over the whole grid. Hollow markers: some "
-            "seeds diverged; x in the top strip: the median diverged (kept, not dropped). "
-            f"Values below {FLOOR:.0e} drawn at {FLOOR:.0e}."), "curves"),
-    (Figure("ecdf", "Fixed-target ECDF (COCO style)",
-            "Fraction of (problem, target, seed) triples whose suboptimality reached the target "
-            "by a given step, at tuned settings; targets never reached keep the curve below 1."),
-     "curves"),
-    (Figure("trajectories", "Trajectories on the 2-D problems",
-            "Every optimizer at its tuned setting from the same start (one seed), over the "
-            "contours of the exact objective (log-spaced levels). " + TUNING_RULE), "geometry"),
-    (Figure("condition", "Linear rate vs condition number (noise-free quadratics)",
-            "1 - rho, rho the fitted per-step contraction of |x - x*| at tuned settings, against "
-            "the worst-case theory of gradient descent with lr = 2/(L + mu) and heavy ball with "
-            "Polyak's tuning. The rate is fitted on the later half of each run; within a finite "
-            "budget it can beat the worst case when the slowest eigen-directions carry little "
-            "of the initial error. Marker shape = quadratic family (dimension, spectrum); lines "
-            "join one family only."), "geometry"),
-    (Figure("mlp", "MLP: loss and accuracy per epoch",
-            "Training and test cross-entropy (log scale) and accuracy per epoch at tuned "
-            "settings (tuned on the final training loss); median over seeds, band = IQR."), "mlp"),
-)  # fmt: skip
-"""Every figure of the report, in order, with the section it belongs to."""
-
-
-def _builders(a: Analysis, landscape) -> dict[str, Callable[[], object] | None]:
-    """``name -> () -> Figure``, or None where the matrix has no data for that figure."""
-    mlp = a.curves[a.curves["problem"].isin(a.runs.loc[a.runs["problem_name"] == "mlp", "problem"])]
-    return {
-        "score_heatmap": lambda: plots.plot_score_heatmap(a.scores),
-        "convergence": lambda: plots.plot_convergence(a.curves, a.kinds),
-        "lr_sensitivity": lambda: plots.plot_lr_sensitivity(a.settings, a.kinds),
-        "ecdf": (lambda: plots.plot_ecdf(a.targets, a.budget)) if len(a.targets) else None,
-        "trajectories": (lambda: plot_trajectories(a.paths, a.runs, SHORT_RULE, landscape))
-        if len(a.paths) else None,
-        "condition": (lambda: plot_condition(a.condition)) if len(a.condition) else None,
-        "mlp": (lambda: plots.plot_mlp(mlp)) if len(mlp) else None,
-    }  # fmt: skip
-
-
-def _save_figures(a: Analysis, out: Path, landscape) -> list[tuple[str, Figure | str]]:
-    """Draw and save each figure; ``(section, Figure)`` or ``(section, reason it is absent)``."""
-    builders = _builders(a, landscape)
-    saved = []
-    for figure, section in FIGURES:
-        build = builders[figure.name]
-        if build is None:
-            saved.append((section, f"{figure.title}: not applicable to this matrix (no data)."))
-            continue
-        drawing.save_figure(build(), out / "figures", figure.name)
-        saved.append((section, figure))
-    return saved
 
 
 _FIGURE_SECTIONS = {
@@ -176,10 +170,10 @@ def _figure_sections(figures) -> list[Section]:
         for where, item in figures:
             if where != key:
                 continue
-            if isinstance(item, Figure):
-                section.figures.append(item)
-            else:
+            if isinstance(item, str):
                 section.paragraphs.append(item)
+            else:
+                section.figures.append(item)
         sections.append(section)
     return sections
 

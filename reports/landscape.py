@@ -4,15 +4,10 @@
   seed shared by all methods, hence one start) over the contour plot of each 2-D problem. The
   background is computed, not read: :func:`problem_landscape` evaluates the problem's exact loss
   on a grid through ``optbench.problems.REGISTRY[problem_name](**problem_config).evaluate``.
-- :func:`plot_condition` compares the measured linear rate on the noise-free quadratics with
-  theory. For an objective decaying as ``f - f* ~ C rho_f^t``, the least-squares slope of
-  ``log(f - f*)`` against ``t`` estimates ``log rho_f``; since ``f - f*`` is quadratic in
-  ``x - x*``, the error contracts by ``rho = sqrt(rho_f)`` per step. The fit uses the recorded
-  steps before ``f - f*`` first falls below ``1e-12 (f_0 - f*)`` (or FLOOR), and of those the
-  later half (steps >= half the last one), to measure the asymptotic rate, not the transient.
-  Theory at condition number ``k``: gradient descent with ``lr = 2 / (L + mu)`` contracts by
-  ``(k - 1)/(k + 1)``, heavy ball with Polyak's tuning by ``(sqrt k - 1)/(sqrt k + 1)``.
-  Shown as ``1 - rho``.
+- :func:`plot_condition` compares the measured linear rate on the noise-free quadratics
+  (:func:`optbench.reports.conditioning.condition_table`) with theory at condition number
+  ``k``: gradient descent with ``lr = 2 / (L + mu)`` contracts by ``(k - 1)/(k + 1)``, heavy
+  ball with Polyak's tuning by ``(sqrt k - 1)/(sqrt k + 1)``. Shown as ``1 - rho``.
 """
 
 from __future__ import annotations
@@ -20,13 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from optbench.reports.drawing import grid, legend
-from optbench.reports.style import FLOOR, line_style, method_order, palette, tex_safe
+from optbench.reports.drawing import grid, legend, new_figure
+from optbench.reports.style import line_style, method_order, palette, tex_safe
 
 Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None]]
 
@@ -93,7 +89,7 @@ def plot_trajectories(
     runs: pd.DataFrame,
     objective: str,
     landscape: Landscape = problem_landscape,
-) -> plt.Figure:
+) -> Figure:
     """Paths of the tuned runs of one seed over each 2-D problem's contours.
 
     ``paths``: tuned runs' rows of the ``paths`` table with ``method``; ``runs``: the runs table
@@ -113,10 +109,8 @@ def plot_trajectories(
         _draw_paths(ax, rows, f, x_star, colors)
         ax.set_title(f"{tex_safe(problem)}\nseed {seed}, start ({_start_text(rows)})", fontsize=9)
     marks = [
-        plt.Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="black", label="start"),
-        plt.Line2D(
-            [], [], ls="", marker="*", ms=12, color="gold", mec="black", label="a minimizer x*"
-        ),
+        Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="black", label="start"),
+        Line2D([], [], ls="", marker="*", ms=12, color="gold", mec="black", label="a minimizer x*"),
     ]
     legend(fig, methods, colors, marks)
     fig.suptitle(
@@ -127,55 +121,16 @@ def plot_trajectories(
     return fig
 
 
-def linear_rate(steps: np.ndarray, subopt: np.ndarray) -> float:
-    """Per-step contraction ``rho`` of ``||x - x*||`` fitted to one run (module docstring)."""
-    order = np.argsort(steps)
-    steps, subopt = np.asarray(steps, float)[order], np.asarray(subopt, float)[order]
-    keep = np.isfinite(subopt) & (subopt > 0)
-    steps, subopt = steps[keep], subopt[keep]
-    if subopt.size < 3:
-        return float("nan")
-    below = subopt < max(1e-12 * subopt[0], FLOOR)
-    end = int(np.argmax(below)) if below.any() else subopt.size
-    steps, subopt = steps[: max(end, 3)], subopt[: max(end, 3)]
-    late = steps >= steps[-1] / 2  # the asymptotic regime, not the transient
-    if late.sum() >= 3:
-        steps, subopt = steps[late], subopt[late]
-    slope = np.polyfit(steps, np.log(subopt), 1)[0]
-    return float(np.exp(slope / 2.0))
-
-
-def condition_table(curves: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (problem, method): ``kappa``, ``family`` (the rest of the quadratic's configuration,
-    e.g. ``"dim=50"``: only problems of one family lie on one line) and the median over seeds
-    of the fitted ``rho``, for the noise-free quadratics among the (tuned) ``curves``."""
-    config = runs.drop_duplicates("problem").set_index("problem")
-    rows = []
-    for problem, part in curves.groupby("problem", sort=False):
-        if config.at[problem, "problem_name"] != "quadratic":
-            continue
-        cfg = json.loads(config.at[problem, "problem_config"])
-        kappa = cfg.pop("condition_number", cfg.pop("kappa", None))
-        if kappa is None or float(cfg.get("noise", 0.0) or 0.0) != 0.0:
-            continue
-        family = ", ".join(f"{k}={v}" for k, v in cfg.items() if k in ("dim", "spectrum"))
-        for method, runs_m in part.groupby("method"):
-            rates = [linear_rate(r["step"], r["subopt"]) for _, r in runs_m.groupby("run_id")]
-            rho = float(np.nanmedian(rates)) if np.isfinite(rates).any() else np.nan
-            rows.append({"problem": problem, "method": method, "family": family,
-                         "kappa": float(kappa), "rho": rho})  # fmt: skip
-    return pd.DataFrame(rows, columns=["problem", "method", "family", "kappa", "rho"])
-
-
-def plot_condition(table: pd.DataFrame) -> plt.Figure:
+def plot_condition(table: pd.DataFrame) -> Figure:
     """``1 - rho`` vs condition number (log-log), measured per method, with the theoretical
     curves of gradient descent and heavy ball."""
     methods = method_order(table["method"])
     colors = palette(methods)
-    fig, ax = plt.subplots(figsize=(8.6, 4.8), layout="constrained")
+    fig = new_figure((8.6, 4.8))
+    ax = fig.subplots()
     k = np.geomspace(1.0, max(10.0, table["kappa"].max() * 2), 200)
-    gd = plt.Line2D([], [], color="black", ls="--", label=r"GD theory $2/(k+1)$")
-    hb = plt.Line2D([], [], color="black", ls=":", label=r"heavy ball theory $2/(\sqrt{k}+1)$")
+    gd = Line2D([], [], color="black", ls="--", label=r"GD theory $2/(k+1)$")
+    hb = Line2D([], [], color="black", ls=":", label=r"heavy ball theory $2/(\sqrt{k}+1)$")
     ax.plot(k, 1 - (k - 1) / (k + 1), "k--")
     ax.plot(k, 1 - (np.sqrt(k) - 1) / (np.sqrt(k) + 1), "k:")
     families = sorted(table["family"].unique(), key=lambda f: -table["family"].eq(f).sum())
@@ -185,7 +140,7 @@ def plot_condition(table: pd.DataFrame) -> plt.Figure:
         gap = (1 - part["rho"]).where(lambda g: g > 0)  # rho >= 1: no linear convergence
         ax.plot(part["kappa"], gap, ls=line_style(method), marker=markers[family],
                 color=colors[method])  # fmt: skip
-    shapes = [plt.Line2D([], [], ls="", marker=markers[f], color="grey", label=tex_safe(f))
+    shapes = [Line2D([], [], ls="", marker=markers[f], color="grey", label=tex_safe(f))
               for f in families]  # fmt: skip
     ax.set(
         xscale="log",
@@ -194,7 +149,7 @@ def plot_condition(table: pd.DataFrame) -> plt.Figure:
         ylabel=r"$1-\rho$  ($\rho$: per-step contraction of $\|x - x^*\|$)",
     )
     ax.grid(True, which="both", alpha=0.3)
-    handles = [plt.Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m))
+    handles = [Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m))
                for m in methods]  # fmt: skip
     fig.legend(handles=[*handles, gd, hb, *shapes], loc="outside right center", frameon=False)
     ax.set_title("Linear convergence rate on noise-free quadratics (higher = faster)")

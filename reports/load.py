@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -57,36 +56,73 @@ def load_tables(
     """
     tables = list(tables)
     for table in tables:
-        if table not in TABLES:
-            raise ValueError(f"table must be one of {list(TABLES)}, got {table!r}")
-    db = store_path(path)
-    if not db.exists():
-        raise FileNotFoundError(f"no results store at {db}; run `optbench run --out {path}` first")
-    con = connect(db, readonly=True)
-    try:
-        return _read(con, db, tables, run_ids)
-    except sqlite3.DatabaseError as exc:  # damage that quick_check did not see
-        raise corrupt(db, exc) from None
-    finally:
-        con.close()
+        _check_table(table)
+    with open_results(path) as store:
+        return {table: store.table(table, run_ids=run_ids) for table in tables}
 
 
-def _read(con, db: Path, tables: list[str], run_ids) -> dict[str, pd.DataFrame]:
-    partial = _partial(con)
-    runs = _runs(con) if set(tables) - {"invocations"} else None
-    keys = None if run_ids is None else _keys(runs, run_ids)
-    frames = {}
-    for table in tables:
-        if table == "invocations":
-            df = _invocations(con)
-        elif table == "runs":
-            df = runs.drop(columns="run_key")
-        else:
-            df = _child(con, table, runs, keys)
+def open_results(path: str | os.PathLike) -> StoreReader:
+    """The store under ``path``, opened and checked once, read table by table::
+
+        with open_results("results/") as store:
+            runs = store.table("runs")
+            curves = store.table("curves", run_ids=runs["run_id"][:10])
+
+    Errors as :func:`load_results`, raised on opening.
+    """
+    return StoreReader(path)
+
+
+class StoreReader:
+    """An open results store (:func:`open_results`); a context manager that closes it."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.db = store_path(path)
+        if not self.db.exists():
+            raise FileNotFoundError(
+                f"no results store at {self.db}; run `optbench run --out {path}` first"
+            )
+        self.con = connect(self.db, readonly=True)
+        self._runs: pd.DataFrame | None = None
+        try:
+            self.attrs = {"partial": _partial(self.con), "store": str(self.db.resolve())}
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise corrupt(self.db, exc) from None
+
+    def table(self, table: str, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """One table as a tidy frame (``run_ids``: see :func:`load_tables`)."""
+        _check_table(table)
+        try:
+            if table == "invocations":
+                df = _invocations(self.con)
+            else:
+                if self._runs is None:
+                    self._runs = _runs(self.con)
+                if table == "runs":
+                    df = self._runs.drop(columns="run_key")
+                else:
+                    keys = None if run_ids is None else _keys(self._runs, run_ids)
+                    df = _child(self.con, table, self._runs, keys)
+        except sqlite3.DatabaseError as exc:  # damage that quick_check did not see
+            raise corrupt(self.db, exc) from None
         df = df.reset_index(drop=True)
-        df.attrs.update(partial=partial, store=str(db.resolve()))
-        frames[table] = df
-    return frames
+        df.attrs.update(self.attrs)
+        return df
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _check_table(table: str) -> None:
+    if table not in TABLES:
+        raise ValueError(f"table must be one of {list(TABLES)}, got {table!r}")
 
 
 def _cast(df: pd.DataFrame, columns) -> pd.DataFrame:

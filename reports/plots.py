@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from optbench.reports.drawing import band, draw_band, grid, legend
+from optbench.reports.drawing import band, draw_band, grid, legend, new_figure
 from optbench.reports.style import (
     FLOOR,
     line_style,
@@ -31,7 +28,7 @@ from optbench.reports.style import (
 )
 
 
-def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
+def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> Figure:
     """Objective (log scale, floored at FLOOR) vs step, one panel per problem.
 
     ``curves``: the tuned runs' curves with ``method``; ``kinds``: problem -> objective kind.
@@ -55,7 +52,7 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
         ax.set(yscale="log", xlabel="step", title=tex_safe(problem))
         ax.set_ylabel(objective_label(kinds[problem]))
         ax.grid(True, which="major", alpha=0.3)
-    marker = plt.Line2D(
+    marker = Line2D(
         [], [], ls="", marker="X", color="grey", mec="black", label="median diverged here"
     )
     legend(fig, methods, colors, [marker])
@@ -63,7 +60,7 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
     return fig
 
 
-def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
+def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> Figure:
     """Median final objective vs lr per method, one panel per problem.
 
     ``settings``: :func:`optbench.reports.tables.setting_table`. With other hyperparameters in the
@@ -87,11 +84,9 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> plt.Figure:
         ax.grid(True, alpha=0.3)
         _diverged_strip(ax, best.loc[best["problem"] == problem, "median"])
     extra = [
-        plt.Line2D([], [], ls="", marker="o", color="grey", label="no seed diverged"),
-        plt.Line2D(
-            [], [], ls="", marker="o", mfc="white", color="grey", label="some seeds diverged"
-        ),
-        plt.Line2D([], [], ls="", marker="x", color="grey", mew=2, label="median diverged (top)"),
+        Line2D([], [], ls="", marker="o", color="grey", label="no seed diverged"),
+        Line2D([], [], ls="", marker="o", mfc="white", color="grey", label="some seeds diverged"),
+        Line2D([], [], ls="", marker="x", color="grey", mew=2, label="median diverged (top)"),
     ]
     legend(fig, methods, colors, extra)
     fig.suptitle(
@@ -162,7 +157,7 @@ def _ecdf(ax, steps: np.ndarray, budget: float, color, ls: str = "-") -> None:
     )
 
 
-def plot_ecdf(targets: pd.DataFrame, budget: float) -> plt.Figure:
+def plot_ecdf(targets: pd.DataFrame, budget: float) -> Figure:
     """COCO-style fixed-target ECDF of the first step reaching each target, per method.
 
     ``targets``: the tuned runs' rows of the ``targets`` table, with ``method``; ``budget``:
@@ -194,7 +189,7 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> plt.Figure:
     return fig
 
 
-def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
+def plot_mlp(curves: pd.DataFrame) -> Figure:
     """Train/test loss (log) and accuracy vs epoch per method; one row per MLP problem."""
     methods = method_order(curves["method"])
     colors = palette(methods)
@@ -226,15 +221,18 @@ def plot_mlp(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_score_heatmap(score: pd.DataFrame) -> plt.Figure:
+def plot_score_heatmap(score: pd.DataFrame) -> Figure:
     """Heatmap of the normalized score (a problem x method table), problems as rows, with the
     mean over problems as the last row."""
+    import seaborn as sns  # here: the other figures do without its import
+
     table = score[method_order(score.columns)].copy()
     table.loc["mean over problems"] = table.mean(axis=0)
     table.index = [textwrap.shorten(tex_safe(p), 48, placeholder="...") for p in table.index]
     table.columns = [tex_safe(m) for m in table.columns]
     size = (3.6 + 0.95 * table.shape[1], 1.4 + 0.36 * table.shape[0])
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
+    fig = new_figure(size)
+    ax = fig.subplots()
     sns.heatmap(
         table,
         vmin=0,

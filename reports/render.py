@@ -48,7 +48,8 @@ pre { background: #f6f8fa; border: 1px solid var(--line); padding: 0.7rem; overf
 
 @dataclass
 class Figure:
-    """A saved figure: ``figures/<name>.png`` (and ``.svg``), with a title and a caption."""
+    """A saved figure: ``figures/<name>.png`` (and ``.svg`` on request), with a title and a
+    caption."""
 
     name: str
     title: str
@@ -165,8 +166,9 @@ def _longest_run(text: str, char: str) -> int:
     return best
 
 
-def render_markdown(title: str, subtitle: str, sections: list[Section]) -> str:
-    """The report as Markdown, with the same tables and links to ``figures/*.png``."""
+def render_markdown(title: str, subtitle: str, sections: list[Section], svg: bool = False) -> str:
+    """The report as Markdown, with the same tables and links to ``figures/*.png`` (and to
+    the ``.svg`` files, when ``svg``)."""
     out = [f"# {md(title)}", "", md(subtitle), ""]
     for section in sections:
         out += [f"## {md(section.title)}", ""]
@@ -182,7 +184,8 @@ def render_markdown(title: str, subtitle: str, sections: list[Section]) -> str:
                 "",
                 f"![{md(figure.title)}](figures/{figure.name}.png)",
                 "",
-                f"*{md(figure.caption)}* (vector: [SVG](figures/{figure.name}.svg))",
+                f"*{md(figure.caption)}*"
+                + (f" (vector: [SVG](figures/{figure.name}.svg))" if svg else ""),
                 "",
             ]
         for block_title, text in section.blocks:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import platform
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import pandas as pd
 
@@ -104,12 +103,10 @@ def problems_section(a: Analysis) -> Section:
     return section
 
 
-def timing_section(bench: pd.DataFrame, out: Path) -> Section:
-    from optbench.reports import drawing, timing
+def timing_section(bench: pd.DataFrame, figures) -> Section:
+    from optbench.reports import timing
 
-    table = timing.timing_table(bench) if hasattr(timing, "timing_table") else bench
-    display = table.map(lambda v: fmt(v) if isinstance(v, float) else str(v))
-    drawing.save_figure(timing.plot_fraction_of_peak(bench), out / "figures", "timing")
+    display = timing.timing_table(bench).map(lambda v: fmt(v) if isinstance(v, float) else str(v))
     blas = bench.attrs.get("blas") or "unknown"
     return Section(
         "timing",
@@ -119,14 +116,7 @@ def timing_section(bench: pd.DataFrame, out: Path) -> Section:
             f"{bench.attrs.get('blas_threads', '?')}. Rates use each benchmark's minimum time.",
         ],
         tables=[Table("timing", "Benchmarks", display)],
-        figures=[
-            Figure(
-                "timing",
-                "Achieved fraction of the measured peak",
-                "Achieved rate over the best rate of the peak benchmarks of the same "
-                "dtype (from reports.timing).",
-            )
-        ],
+        figures=[f for where, f in figures if where == "timing" and isinstance(f, Figure)],
     )
 
 

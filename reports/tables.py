@@ -18,6 +18,8 @@ Quantiles are linear interpolations (``numpy.quantile``'s default) that keep ``+
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -54,14 +56,45 @@ def quantile(values, q: float) -> float:
     return float(v[lo] + weight * (v[hi] - v[lo]))
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """The tuning of a ``runs`` frame by :data:`TUNING_RULE`, computed once per report.
+
+    ``grid``: every run, with ``method``, ``objective`` (final; ``+inf`` if diverged),
+    ``objective_kind`` and ``is_diverged``; ``settings``: :func:`setting_table`; ``tuned``:
+    :func:`tune`; ``at_tuned``: the rows of ``grid`` at the tuned settings (:func:`tuned_runs`).
+    """
+
+    grid: pd.DataFrame
+    settings: pd.DataFrame
+    tuned: pd.DataFrame
+    at_tuned: pd.DataFrame
+
+    @classmethod
+    def of(cls, runs: pd.DataFrame) -> Tuning:
+        grid = _annotated(runs)
+        settings = _settings(grid)
+        tuned = _tuned(settings)
+        return cls(grid, settings, tuned, _at(grid, tuned))
+
+
+def _annotated(runs: pd.DataFrame) -> pd.DataFrame:
+    frame = add_method(runs)
+    frame["objective"] = final_objective(frame)
+    frame["objective_kind"] = frame["problem"].map(objective_kinds(frame))
+    frame["is_diverged"] = frame["status"] == "diverged"
+    return frame
+
+
 def setting_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (problem, method, setting): ``lr``, ``hparams`` (the full JSON, so a tuned
     setting can be reproduced), ``seeds``, ``diverged`` (count) and ``median`` final objective
     over seeds."""
-    frame = add_method(runs)
-    frame["objective"] = final_objective(frame)
-    frame["is_diverged"] = frame["status"] == "diverged"
-    grouped = frame.groupby([*GROUP, "setting"], sort=False)
+    return _settings(_annotated(runs))
+
+
+def _settings(grid: pd.DataFrame) -> pd.DataFrame:
+    grouped = grid.groupby([*GROUP, "setting"], sort=False)
     table = grouped.agg(
         lr=("lr", "first"),
         hparams=("hparams", "first"),
@@ -78,19 +111,23 @@ def tune(runs: pd.DataFrame) -> pd.DataFrame:
     Returns one row per (problem, method) with ``setting``, ``lr``, ``median`` (the tuning
     objective), ``diverged`` (seeds) and ``seeds``.
     """
-    table = setting_table(runs)
-    table = table.sort_values([*GROUP, "median", "diverged", "lr", "setting"], kind="stable")
+    return _tuned(setting_table(runs))
+
+
+def _tuned(settings: pd.DataFrame) -> pd.DataFrame:
+    table = settings.sort_values([*GROUP, "median", "diverged", "lr", "setting"], kind="stable")
     return table.groupby(GROUP, sort=False).head(1).reset_index(drop=True)
 
 
 def tuned_runs(runs: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``runs`` at the tuned settings, with ``method``, ``objective`` (final) and
     ``objective_kind`` added."""
-    frame = add_method(runs)
-    frame["objective"] = final_objective(frame)
-    frame["objective_kind"] = frame["problem"].map(objective_kinds(frame))
+    return _at(_annotated(runs), tuned)
+
+
+def _at(grid: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
     keys = tuned[[*GROUP, "setting"]]
-    return frame.merge(keys, on=[*GROUP, "setting"], how="inner")
+    return grid.merge(keys, on=[*GROUP, "setting"], how="inner")
 
 
 def _spread(values: pd.Series) -> pd.Series:
@@ -103,8 +140,11 @@ def _spread(values: pd.Series) -> pd.Series:
     )
 
 
-def summary_table(runs: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (problem, method) at the tuned setting.
+def summary_table(
+    runs: pd.DataFrame, targets: pd.DataFrame | None = None, tuning: Tuning | None = None
+) -> pd.DataFrame:
+    """One row per (problem, method) at the tuned setting (``tuning``: that of ``runs``, if
+    already computed).
 
     Columns: ``objective`` (its kind), ``setting``, ``lr``, ``seeds``; ``median``, ``q25``,
     ``q75`` of the final objective over seeds (IQR = q75 - q25); ``final_loss`` (median);
@@ -115,16 +155,14 @@ def summary_table(runs: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd
     ``success@t`` (fraction of seeds at the tuned setting that reached ``subopt <= t``) and
     ``steps@t`` (median first step over the seeds that reached it).
     """
-    tuned = tune(runs)
-    at_tuned = tuned_runs(runs, tuned)
+    tuning = Tuning.of(runs) if tuning is None else tuning
+    tuned, at_tuned, grid = tuning.tuned, tuning.at_tuned, tuning.grid
     spread = at_tuned.groupby(GROUP, sort=False)["objective"].apply(_spread).unstack()
     medians = at_tuned.groupby(GROUP, sort=False).agg(
         final_loss=("final_loss", "median"),
         test_loss=("final_test_loss", "median"),
         test_acc=("final_test_acc", "median"),
     )
-    grid = add_method(runs)
-    grid["is_diverged"] = grid["status"] == "diverged"
     whole = grid.groupby(GROUP, sort=False).agg(
         diverged_grid=("is_diverged", "mean"),
         grid_runs=("run_id", "size"),
@@ -160,9 +198,9 @@ def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     return wide[order]
 
 
-def divergence_table(runs: pd.DataFrame) -> pd.DataFrame:
+def divergence_table(runs: pd.DataFrame, tuning: Tuning | None = None) -> pd.DataFrame:
     """Diverged fraction of all runs per (problem, method) over the whole grid, as a
     problem x method table."""
-    grid = add_method(runs)
-    rate = (grid["status"] == "diverged").groupby([grid["problem"], grid["method"]]).mean()
+    grid = _annotated(runs) if tuning is None else tuning.grid
+    rate = grid["is_diverged"].groupby([grid["problem"], grid["method"]]).mean()
     return rate.unstack("method")

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 INFO_COLUMNS = (
     "kind", "role", "dtype", "runs", "flops", "bytes", "gflops", "gbps",
@@ -162,8 +162,10 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
 
 
-def plot_fraction_of_peak(df: pd.DataFrame) -> plt.Figure:
+def plot_fraction_of_peak(df: pd.DataFrame) -> Figure:
     """Bar chart of the fraction of measured peak per shape (and R), one panel per kind."""
+    from optbench.reports.drawing import new_figure
+
     data = df[df["fraction_of_peak"].notna()].copy()
     if data.empty:
         raise ValueError("df: no benchmark has a fraction_of_peak (was a peak benchmark run?)")
@@ -175,10 +177,10 @@ def plot_fraction_of_peak(df: pd.DataFrame) -> plt.Figure:
     kinds = [k for k in KIND_ORDER if k in seen] + [k for k in seen if k not in KIND_ORDER]
     dtypes = sorted(data["dtype"].dropna().unique())
     heights = [0.9 + 0.28 * data.loc[data["kind"] == k, "label"].nunique() for k in kinds]
-    fig, axes = plt.subplots(
-        len(kinds), 1, figsize=(7.0, sum(heights)), squeeze=False, sharex=True,
-        gridspec_kw={"height_ratios": heights},
-    )  # fmt: skip
+    fig = new_figure((7.0, sum(heights)), layout="tight")
+    axes = fig.subplots(
+        len(kinds), 1, squeeze=False, sharex=True, gridspec_kw={"height_ratios": heights}
+    )
     width = 0.8 / max(len(dtypes), 1)
     for ax, kind in zip(axes[:, 0], kinds, strict=True):
         rows = data[data["kind"] == kind]
@@ -196,7 +198,6 @@ def plot_fraction_of_peak(df: pd.DataFrame) -> plt.Figure:
     axes[0, 0].set_xlim(0, max(1.05, 1.05 * float(data["fraction_of_peak"].max())))
     axes[-1, 0].set_xlabel("fraction of measured peak (square GEMM FLOP/s, or peak bandwidth)")
     axes[0, 0].legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
     return fig
 
 

@@ -169,7 +169,9 @@ def test_report_is_rebuilt_only_next_to_a_store(tmp_path, monkeypatch, capsys):
     from optbench.benchmarks.cli.bench import refresh_report
 
     built = []
-    monkeypatch.setattr(reports, "build_report", lambda out: built.append(out) or out / "r.html")
+    monkeypatch.setattr(
+        reports, "build_report", lambda out, **_: built.append(out) or out / "r.html"
+    )
     refresh_report(tmp_path, skip=False)  # no store: only a hint
     (tmp_path / "optbench.sqlite").touch()
     refresh_report(tmp_path, skip=True)  # --quick or --no-report

@@ -14,7 +14,7 @@ import pytest
 from matplotlib.colors import to_hex
 from test_report_synthetic import synthetic_frames
 
-from optbench.reports import drawing, landscape, plots
+from optbench.reports import conditioning, drawing, landscape, plots
 from optbench.reports.ranking import median_table, objective_matrices, scores
 from optbench.reports.style import FLOOR, objective_kinds, palette
 from optbench.reports.tables import setting_table, tune, tuned_runs
@@ -114,17 +114,17 @@ def test_linear_rate_recovers_a_known_contraction():
     rho = 0.97
     # f - f* = C rho^(2t) plus a fast transient that the late-half fit ignores
     subopt = 2.0 * rho ** (2 * steps) + 3.0 * 0.5**steps
-    assert landscape.linear_rate(steps, subopt) == pytest.approx(rho, rel=1e-6)
+    assert conditioning.linear_rate(steps, subopt) == pytest.approx(rho, rel=1e-6)
 
 
 def test_condition_table_keeps_only_noise_free_quadratics(frames, at_tuned):
     runs = frames["runs"].copy()
     curves = with_method(frames["curves"], at_tuned)
-    table = landscape.condition_table(curves, runs)
+    table = conditioning.condition_table(curves, runs)
     assert set(table["problem"]) == {"quadratic(dim=2, kappa=1e1)"}
     assert (table["kappa"] == 10.0).all()
     noisy = runs.assign(problem_config=runs["problem_config"].str.replace("}", ', "noise": 0.1}'))
-    assert landscape.condition_table(curves, noisy).empty
+    assert conditioning.condition_table(curves, noisy).empty
 
 
 def test_condition_plot_draws_theory_and_measurements():
@@ -172,10 +172,65 @@ def test_config_text_with_dollar_signs_does_not_break_rendering(tmp_path):
 def test_save_figure_writes_png_and_svg(tmp_path):
     fig, ax = plt.subplots()
     ax.plot([1, 2], [FLOOR, 1.0])
-    png, svg = drawing.save_figure(fig, tmp_path / "figs", "x")
+    png, svg = drawing.save_figure(fig, tmp_path / "figs", "x", svg=True)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 
     with Image.open(png) as image:
         assert image.mode == "P" and image.size[0] > 500  # palette PNG at 150 dpi
     assert svg.read_text().lstrip().startswith("<?xml")
+
+
+def long_log_figure():
+    """Two log panels: x and y over six and seven decades (their minor ticks carry no label),
+    x across one decade boundary only (0.3 to 6: matplotlib labels those minor ticks), and a
+    title wider than its panel (the tight bounding box reaches past the figure)."""
+    fig = drawing.new_figure((6.0, 3.0))
+    left, right = fig.subplots(1, 2)
+    left.plot(np.logspace(-5, 1, 30), np.logspace(-6, 1, 30), marker="o")
+    left.set(xscale="log", yscale="log", title="a title much wider than the panel it sits above")
+    right.plot([0.3, 6.0], [2.0, 1.0])
+    right.set(xscale="log", xlabel="lr")
+    return fig
+
+
+def pixels(source) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(source) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def test_save_figure_draws_the_pixels_of_savefig_with_a_tight_bounding_box(tmp_path):
+    """One layout, one draw and the unlabelled minor ticks as marker lines: the same pixels as
+    matplotlib's own ``savefig(dpi=150, bbox_inches="tight")``, palette reduction included."""
+    import io
+
+    from matplotlib.ticker import NullLocator
+    from PIL import Image
+
+    reference = io.BytesIO()
+    long_log_figure().savefig(reference, format="png", dpi=150, bbox_inches="tight")
+    reference.seek(0)
+    expected = io.BytesIO()
+    Image.open(reference).convert("RGB").quantize(256).save(expected, format="png")
+    fig = long_log_figure()
+    (png,) = drawing.save_figure(fig, tmp_path, "long")
+    left, right = fig.axes
+    assert isinstance(left.yaxis.get_minor_locator(), NullLocator)  # drawn as one line
+    assert len(left.lines) > 1 and all(len(line.get_xdata()) > 20 for line in left.lines[1:])
+    assert not isinstance(right.xaxis.get_minor_locator(), NullLocator)  # labelled: kept
+    got, want = pixels(png), pixels(expected)
+    assert got.shape == want.shape and got.shape[1] > 6.0 * 150  # the wide title is kept
+    assert (got == want).all()
+
+
+def test_save_figure_writes_svg_only_on_request(tmp_path):
+    assert [p.name for p in drawing.save_figure(long_log_figure(), tmp_path, "a")] == ["a.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_figures_leave_pyplot_alone():
+    fig = plots.plot_score_heatmap(pd.DataFrame({"sgd": [0.5, 1.0]}, index=["p", "q"]))
+    assert type(fig).__module__ == "matplotlib.figure" and fig.canvas.manager is None
+    assert plt.get_fignums() == []

@@ -90,7 +90,7 @@ def real_report(tmp_path_factory):
     config.write_text(SMALL_MATRIX)
     assert main(["run", "--config", str(config), "--out", str(out), "--quiet", "--no-report"]) == 0
     write_bench_json(out)
-    return build_report(out)
+    return build_report(out, svg=True)
 
 
 def section_text(html: str, anchor: str) -> str:
@@ -258,3 +258,86 @@ def test_renderers_escape_markup_pipes_and_markdown_links(tmp_path):
     md = render_markdown(crafted, crafted, [section])
     assert "<img" not in md.split("````")[0] and "\\[x\\](javascript" in md
     assert "````\n```\n" in md  # the fence is longer than any backtick run inside
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    """The store of SMALL_MATRIX, no report."""
+    from optbench.benchmarks.cli import main
+
+    out = tmp_path_factory.mktemp("store")
+    config = out / "small.toml"
+    config.write_text(SMALL_MATRIX)
+    assert main(["run", "--config", str(config), "--out", str(out), "--quiet", "--no-report"]) == 0
+    return out / "optbench.sqlite"
+
+
+def report_copy(store, folder):
+    folder.mkdir()
+    (folder / store.name).write_bytes(store.read_bytes())
+    return folder
+
+
+def test_figures_drawn_by_workers_are_the_files_drawn_here(small_store, tmp_path):
+    from optbench.reports import build_report
+
+    calls = []
+    here = report_copy(small_store, tmp_path / "here")
+    there = report_copy(small_store, tmp_path / "there")
+    build_report(here, jobs=1, progress=lambda *call: calls.append(call))
+    build_report(there, jobs=2)
+    files = sorted(p.relative_to(here) for p in (here / "figures").iterdir())
+    files += sorted(p.relative_to(here) for p in (here / "tables").iterdir())
+    assert len(files) > 30 and not any(p.suffix == ".svg" for p in files)  # SVG on request
+    for name in files:
+        assert (here / name).read_bytes() == (there / name).read_bytes(), name
+    drawn = [call[2] for call in calls]
+    assert [call[:2] for call in calls] == [(i, len(drawn)) for i in range(1, len(drawn) + 1)]
+    assert sorted(drawn) == sorted(p.stem for p in (here / "figures").iterdir())
+    assert "vector: [SVG]" not in (here / "report.md").read_text()
+
+
+def test_the_tuning_is_computed_once_per_report(small_store, tmp_path, monkeypatch):
+    from optbench.reports import build_report
+    from optbench.reports.tables import Tuning
+
+    computed = []
+    of = Tuning.of.__func__
+    monkeypatch.setattr(
+        Tuning, "of", classmethod(lambda cls, runs: computed.append(1) or of(cls, runs))
+    )
+    build_report(report_copy(small_store, tmp_path / "once"))
+    assert len(computed) == 1
+
+
+def test_report_command_prints_a_line_per_figure_unless_quiet(small_store, tmp_path, capsys):
+    from optbench.benchmarks.cli import main
+
+    out = report_copy(small_store, tmp_path / "cli")
+    assert main(["report", "--out", str(out), "--jobs", "1"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 7 and lines[0].startswith("report: figure 1/7: ")
+    assert captured.out.strip() == str(out / "report.html")
+    assert main(["report", "--out", str(out), "--jobs", "1", "--quiet", "--svg"]) == 0
+    assert capsys.readouterr().err == ""
+    assert (out / "figures" / "convergence.svg").is_file()
+
+
+def test_a_notebook_that_imports_the_reports_keeps_its_backend(small_store, tmp_path):
+    import subprocess
+    import sys
+
+    out = report_copy(small_store, tmp_path / "notebook")
+    code = (
+        "import matplotlib; matplotlib.use('pdf')\n"
+        "import optbench.reports.build, optbench.reports.plots, optbench.reports.timing\n"
+        "import optbench.reports.drawing, optbench.reports.landscape\n"
+        "from optbench.reports import build_report\n"
+        f"build_report({str(out)!r})\n"
+        "import matplotlib.pyplot as plt\n"
+        "print(matplotlib.get_backend(), plt.get_fignums())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["pdf", "[]"]

@@ -4,4 +4,5 @@ import sys
 
 from optbench.benchmarks.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when multiprocessing's spawn imports it again as __mp_main__
+    sys.exit(main())

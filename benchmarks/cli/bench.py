@@ -152,9 +152,9 @@ def refresh_report(out: Path, *, skip: bool) -> None:
             f"(`optbench run --out {out}`, or `optbench report --out {out}` once one exists)."
         )
         return
-    from optbench.reports import build_report
+    from optbench.benchmarks.cli.report import build
 
-    print(f"Report: {build_report(out)}")
+    print(f"Report: {build(out)}")
 
 
 def resolve_compare(path: str | None) -> Path | None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
+
+from optbench.benchmarks.cli import positive
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,13 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", default="results", metavar="DIR", help="results directory (default: results/)"
     )
     parser.add_argument(
-        "--jobs", type=_positive, metavar="N", help="worker processes (default: the cores present)"
+        "--jobs", type=positive, metavar="N", help="worker processes (default: the cores present)"
     )
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="run batches on this dask.distributed scheduler"
     )
     parser.add_argument(
-        "--max-batch", type=_positive, metavar="R", help="at most R runs per vectorized batch"
+        "--max-batch", type=positive, metavar="R", help="at most R runs per vectorized batch"
     )
     parser.add_argument(
         "--print-config", action="store_true", help="print the matrix as TOML and exit"
@@ -82,9 +85,9 @@ def main(args: argparse.Namespace) -> int:
     if outcome.interrupted:
         return 130
     if not args.no_report:
-        from optbench.reports import build_report
+        from optbench.benchmarks.cli.report import build
 
-        html = build_report(args.out)
+        html = build(Path(args.out), jobs=args.jobs, quiet=args.quiet)
         print(f"report: {html}")
     return 0
 
@@ -120,13 +123,3 @@ def _command_line(args: argparse.Namespace) -> tuple[str, ...]:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value

@@ -1,0 +1,109 @@
+"""The report's figures: which there are, what each draws, and drawing them on every core.
+
+:data:`FIGURES` lists them in reading order with the section each belongs to. :func:`jobs` turns
+an :class:`~optbench.reports.analysis.Analysis` into one :class:`Job` per figure that has data:
+a plot function (of :mod:`.plots`, :mod:`.landscape` or :mod:`.timing`) and its inputs, small
+picklable frames, heaviest first (:data:`COST`, seconds measured on the default matrix) so that
+the workers of a :class:`~optbench.reports.workers.Renderer` finish together. A figure's file
+does not depend on where it was drawn: Agg renders the same pixels in any process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from optbench.reports.render import Figure
+from optbench.reports.style import FLOOR
+from optbench.reports.tables import TUNING_RULE
+from optbench.reports.workers import Job
+
+SHORT_RULE = "median over seeds of the final suboptimality f - f* (diverged = +inf)"
+FIGURES = (
+    (Figure("score_heatmap", "Normalized score per optimizer and problem",
+            "1 = the best optimizer on that problem; 0 = no progress from the start, or "
+            "diverged. The last row is the mean over problems."), "ranking"),
+    (Figure("convergence", "Convergence at tuned settings",
+            "Objective (log scale) vs step; line = median over seeds, band = interquartile "
+            f"range; X = the median run diverged there. Values below {FLOOR:.0e} drawn at "
+            f"{FLOOR:.0e}."), "curves"),
+    (Figure("lr_sensitivity", "Learning-rate sensitivity",
+            "Median final objective over seeds vs lr, over the whole grid. Hollow markers: some "
+            "seeds diverged; x in the top strip: the median diverged (kept, not dropped). "
+            f"Values below {FLOOR:.0e} drawn at {FLOOR:.0e}."), "curves"),
+    (Figure("ecdf", "Fixed-target ECDF (COCO style)",
+            "Fraction of (problem, target, seed) triples whose suboptimality reached the target "
+            "by a given step, at tuned settings; targets never reached keep the curve below 1."),
+     "curves"),
+    (Figure("trajectories", "Trajectories on the 2-D problems",
+            "Every optimizer at its tuned setting from the same start (one seed), over the "
+            "contours of the exact objective (log-spaced levels). " + TUNING_RULE), "geometry"),
+    (Figure("condition", "Linear rate vs condition number (noise-free quadratics)",
+            "1 - rho, rho the fitted per-step contraction of |x - x*| at tuned settings, against "
+            "the worst-case theory of gradient descent with lr = 2/(L + mu) and heavy ball with "
+            "Polyak's tuning. The rate is fitted on the later half of each run; within a finite "
+            "budget it can beat the worst case when the slowest eigen-directions carry little "
+            "of the initial error. Marker shape = quadratic family (dimension, spectrum); lines "
+            "join one family only."), "geometry"),
+    (Figure("mlp", "MLP: loss and accuracy per epoch",
+            "Training and test cross-entropy (log scale) and accuracy per epoch at tuned "
+            "settings (tuned on the final training loss); median over seeds, band = IQR."), "mlp"),
+    (Figure("timing", "Achieved fraction of the measured peak",
+            "Achieved rate over the best rate of the peak benchmarks of the same dtype (from "
+            "optbench bench)."), "timing"),
+)  # fmt: skip
+"""Every figure of the report, in order, with the section it belongs to."""
+COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1.0,
+        "condition": 0.4, "ecdf": 0.4, "score_heatmap": 0.4, "timing": 0.4}  # fmt: skip
+
+
+_PLOTS, _GEOMETRY = "optbench.reports.plots", "optbench.reports.landscape"
+_MAKERS = {
+    "lr_sensitivity": lambda a, _: Job(
+        "lr_sensitivity", f"{_PLOTS}:plot_lr_sensitivity", (a.settings, a.kinds)
+    ),
+    "convergence": lambda a, _: Job(
+        "convergence", f"{_PLOTS}:plot_convergence", (a.curves, a.kinds)
+    ),
+    "mlp": lambda a, _: _mlp(a),
+    "trajectories": lambda a, landscape: _trajectories(a, landscape),
+    "condition": lambda a, _: Job("condition", f"{_GEOMETRY}:plot_condition", (a.condition,))
+    if len(a.condition) else None,
+    "ecdf": lambda a, _: Job("ecdf", f"{_PLOTS}:plot_ecdf", (a.targets, a.budget))
+    if len(a.targets) else None,
+    "score_heatmap": lambda a, _: Job(
+        "score_heatmap", f"{_PLOTS}:plot_score_heatmap", (a.scores,)
+    ),
+}  # fmt: skip
+
+
+def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | None]]:
+    """``(name, Job)`` for every figure of :data:`FIGURES`, the heaviest (:data:`COST`) first,
+    each computed just before it is yielded (a renderer can start drawing it while the next
+    one's inputs are computed); the Job is None where the matrix has no data for the figure.
+
+    ``analysis``: an Analysis, or None for an empty store; ``bench``: the frame of
+    :func:`optbench.reports.timing.load_bench`, or None; ``landscape``: the contour function of
+    :func:`optbench.reports.landscape.plot_trajectories` (default: the problems' own).
+    """
+    for figure, _ in sorted(FIGURES, key=lambda item: -COST[item[0].name]):
+        name = figure.name
+        if name == "timing":
+            draw = "optbench.reports.timing:plot_fraction_of_peak"
+            job = None if bench is None else Job(name, draw, (bench,))
+        else:
+            job = None if analysis is None else _MAKERS[name](analysis, landscape)
+        yield name, job
+
+
+def _mlp(a) -> Job | None:
+    mlp_problems = a.runs.loc[a.runs["problem_name"] == "mlp", "problem"]
+    curves = a.curves[a.curves["problem"].isin(mlp_problems)]
+    return Job("mlp", f"{_PLOTS}:plot_mlp", (curves,)) if len(curves) else None
+
+
+def _trajectories(a, landscape) -> Job | None:
+    if not len(a.paths):
+        return None
+    info = a.runs[["problem", "problem_name", "problem_config"]].drop_duplicates("problem")
+    args = (a.paths, info, SHORT_RULE, *([landscape] if landscape else []))
+    return Job("trajectories", f"{_GEOMETRY}:plot_trajectories", args)
