@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench report clean
+.PHONY: run test lint bench report wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,5 +35,9 @@ bench: $(VENV)/.installed-run        ## time the dense backward pass and the opt
 report: $(VENV)/.installed-run
 	$(BIN)/optbench report
 
+wheel: $(BIN)/python                 ## dist/optbench-*.whl: one top-level package, optbench/
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	$(BIN)/python -m zipfile -l dist/optbench-*.whl | awk 'NR > 1 {split($$1, p, "/"); print p[1]}' | sort -u
+
 clean:
-	rm -rf $(VENV) results .pytest_cache .benchmarks
+	rm -rf $(VENV) results .pytest_cache .benchmarks build dist *.egg-info
