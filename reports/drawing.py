@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -163,8 +164,7 @@ def band(curves: pd.DataFrame, value: str, x: str = "step") -> pd.DataFrame:
     out = []
     for (problem, method), rows in curves.groupby(["problem", "method"], sort=False):
         wide, steps = _aligned(rows, value, x)
-        values = np.nan_to_num(wide, nan=np.nan, posinf=_HUGE)
-        q = np.nanquantile(values, [0.5, 0.25, 0.75], axis=1)
+        q = _row_quantiles(np.nan_to_num(wide, nan=np.nan, posinf=_HUGE), [0.5, 0.25, 0.75])
         q = np.where(q >= _HUGE / 4, np.inf, q)
         out.append(
             pd.DataFrame(
@@ -173,6 +173,21 @@ def band(curves: pd.DataFrame, value: str, x: str = "step") -> pd.DataFrame:
             )
         )  # fmt: skip
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def _row_quantiles(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.nanquantile(values, q, axis=1)``, with the rows that hold no NaN (nearly all) done
+    in one vectorized ``np.quantile``: the same interpolation, so the same numbers, without
+    nanquantile's Python loop over rows."""
+    out = np.empty((len(q), values.shape[0]))
+    missing = np.isnan(values).any(axis=1)
+    if (~missing).any():
+        out[:, ~missing] = np.quantile(values[~missing], q, axis=1)
+    if missing.any():
+        with warnings.catch_warnings():  # a row of NaN only: NaN, as nanquantile gives
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[:, missing] = np.nanquantile(values[missing], q, axis=1)
+    return out
 
 
 def _aligned(rows: pd.DataFrame, value: str, x: str) -> tuple[np.ndarray, np.ndarray]:

@@ -98,24 +98,21 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> Figure:
 
 def _draw_sensitivity(ax, rows: pd.DataFrame, color, strip_y: float, ls: str = "-") -> None:
     """One method's median-vs-lr line: filled / hollow markers for no / some diverged seeds,
-    and an ``x`` at height ``strip_y`` (axes fraction) for each lr whose median diverged."""
+    and an ``x`` at height ``strip_y`` (axes fraction) for each lr whose median diverged.
+    Empty marker sets are not drawn at all (most methods have no hollow or x marker)."""
     ok = np.isfinite(rows["median"]).to_numpy()
     some = ok & (rows["diverged"] > 0).to_numpy()
     lr, y = rows["lr"].to_numpy(float), rows["median"].clip(lower=FLOOR).to_numpy(float)
     ax.plot(lr[ok], y[ok], color=color, ls=ls, lw=1.5)
-    ax.scatter(lr[ok & ~some], y[ok & ~some], color=color, s=22, zorder=3)
-    ax.scatter(lr[some], y[some], facecolor="white", edgecolor=color, s=28, lw=1.5, zorder=3)
-    ax.scatter(
-        lr[~ok],
-        np.full((~ok).sum(), strip_y),
-        transform=ax.get_xaxis_transform(),
-        marker="x",
-        color=color,
-        s=36,
-        lw=1.8,
-        zorder=4,
-        clip_on=False,
-    )
+    if (ok & ~some).any():
+        ax.scatter(lr[ok & ~some], y[ok & ~some], color=color, s=22, zorder=3)
+    if some.any():
+        ax.scatter(lr[some], y[some], facecolor="white", edgecolor=color, s=28, lw=1.5, zorder=3)
+    if (~ok).any():
+        ax.scatter(
+            lr[~ok], np.full((~ok).sum(), strip_y), transform=ax.get_xaxis_transform(),
+            marker="x", color=color, s=36, lw=1.8, zorder=4, clip_on=False,
+        )  # fmt: skip
 
 
 def _diverged_strip(ax, medians: pd.Series) -> None:
