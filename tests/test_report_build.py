@@ -81,14 +81,28 @@ def write_bench_json(out) -> None:
 
 
 @pytest.fixture(scope="module")
-def real_report(tmp_path_factory):
+def small_store(tmp_path_factory):
+    """The store of SMALL_MATRIX, no report."""
     from optbench.benchmarks.cli import main
-    from optbench.reports import build_report
 
-    out = tmp_path_factory.mktemp("real")
+    out = tmp_path_factory.mktemp("store")
     config = out / "small.toml"
     config.write_text(SMALL_MATRIX)
     assert main(["run", "--config", str(config), "--out", str(out), "--quiet", "--no-report"]) == 0
+    return out / "optbench.sqlite"
+
+
+def report_copy(store, folder):
+    folder.mkdir()
+    (folder / store.name).write_bytes(store.read_bytes())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def real_report(small_store, tmp_path_factory):
+    from optbench.reports import build_report
+
+    out = report_copy(small_store, tmp_path_factory.mktemp("real") / "out")
     write_bench_json(out)
     return build_report(out, svg=True)
 
@@ -258,24 +272,6 @@ def test_renderers_escape_markup_pipes_and_markdown_links(tmp_path):
     md = render_markdown(crafted, crafted, [section])
     assert "<img" not in md.split("````")[0] and "\\[x\\](javascript" in md
     assert "````\n```\n" in md  # the fence is longer than any backtick run inside
-
-
-@pytest.fixture(scope="module")
-def small_store(tmp_path_factory):
-    """The store of SMALL_MATRIX, no report."""
-    from optbench.benchmarks.cli import main
-
-    out = tmp_path_factory.mktemp("store")
-    config = out / "small.toml"
-    config.write_text(SMALL_MATRIX)
-    assert main(["run", "--config", str(config), "--out", str(out), "--quiet", "--no-report"]) == 0
-    return out / "optbench.sqlite"
-
-
-def report_copy(store, folder):
-    folder.mkdir()
-    (folder / store.name).write_bytes(store.read_bytes())
-    return folder
 
 
 def test_figures_drawn_by_workers_are_the_files_drawn_here(small_store, tmp_path):

@@ -181,10 +181,9 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("kind", ["text", "empty", "foreign_sqlite", "corrupt"])
-def test_a_foreign_or_corrupt_file_is_an_error_and_left_untouched(kind, small, tmp_path):
-    m, runs = small
-    path = tmp_path / "optbench.sqlite"
+def bad_store(kind: str, path, matrix, runs, damage=slice(4096, 8192), fill=b"\xff") -> None:
+    """Put at ``path`` a file that is no usable store: text, empty, another application's
+    SQLite, or a real store with the bytes ``damage`` overwritten with ``fill``."""
     if kind == "text":
         path.write_text("name,value\na,1\n" * 20)
     elif kind == "empty":
@@ -195,10 +194,20 @@ def test_a_foreign_or_corrupt_file_is_an_error_and_left_untouched(kind, small, t
         con.commit()
         con.close()
     else:
-        run_matrix(m, runs[:2], tmp_path, jobs=1)
+        run_matrix(matrix, runs, path.parent, jobs=1)
         data = bytearray(path.read_bytes())
-        data[4096:8192] = b"\xff" * 4096  # page 2 overwritten
+        assert len(data) >= damage.stop
+        data[damage] = fill * (damage.stop - damage.start)
         path.write_bytes(bytes(data))
+        for name in ("optbench.sqlite-wal", "optbench.sqlite-shm"):
+            (path.parent / name).unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "foreign_sqlite", "corrupt"])
+def test_a_foreign_or_corrupt_file_is_an_error_and_left_untouched(kind, small, tmp_path):
+    m, runs = small
+    path = tmp_path / "optbench.sqlite"
+    bad_store(kind, path, m, runs[:2])  # corrupt: page 2 overwritten
     before = digest(path)
     with pytest.raises(schema.StoreError, match="left untouched") as info:
         run_matrix(m, runs, tmp_path, jobs=1)
@@ -218,21 +227,7 @@ def test_report_and_export_on_a_bad_store_exit_2_with_runs_message_and_write_not
 
     m, runs = small
     path = tmp_path / "optbench.sqlite"
-    if kind == "text":
-        path.write_text("name,value\na,1\n" * 20)
-    elif kind == "foreign_sqlite":
-        con = sqlite3.connect(path)
-        con.execute("CREATE TABLE t (x)")
-        con.commit()
-        con.close()
-    else:
-        run_matrix(m, runs, tmp_path, jobs=1)
-        data = bytearray(path.read_bytes())
-        assert len(data) > 20480
-        data[8192:20480] = b"\x00" * 12288
-        path.write_bytes(bytes(data))
-    for name in ("optbench.sqlite-wal", "optbench.sqlite-shm"):
-        (tmp_path / name).unlink(missing_ok=True)
+    bad_store(kind, path, m, runs, damage=slice(8192, 20480), fill=b"\x00")  # 12 KB
     before = digest(path)
     messages = {}
     for command in ("run", "report", "export"):
