@@ -13,8 +13,8 @@ The benchmark-timing section (docs/contracts.md §5) is included when
 
 The tuning is computed once (:func:`optbench.reports.analysis.report_tuning`), before the curves,
 paths and targets are read, so that only the tuned runs' rows are loaded: the report shows no
-other. The figures are drawn by a :class:`~optbench.reports.figures.Renderer`, on ``jobs``
-cores.
+other. The figures (:mod:`optbench.reports.figures`) are drawn by a
+:class:`~optbench.reports.workers.Renderer`, on ``jobs`` cores, while the tables are written.
 """
 
 from __future__ import annotations

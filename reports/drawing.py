@@ -2,9 +2,9 @@
 IQR bands over seeds, and saving a figure as PNG (and SVG on request; the only function here
 that writes).
 
-Figures are plain :class:`matplotlib.figure.Figure` objects, never pyplot's: drawing them
-switches no backend and registers nothing with pyplot, so a notebook that imports the report
-keeps its own backend (``optbench`` itself draws with Agg).
+Figures are plain :class:`matplotlib.figure.Figure` objects with their own Agg canvas
+(:func:`new_figure`), never pyplot's: drawing them switches no backend and registers nothing
+with pyplot, so a notebook that imports the report keeps its own backend.
 
 A diverged run counts as ``+inf`` from its last record on (docs/contracts.md §3: diverged runs
 keep their curve up to the divergence step), so a median line ends where half the seeds
@@ -26,10 +26,8 @@ from matplotlib.ticker import LogFormatter, NullLocator
 
 from optbench.reports.style import line_style, tex_safe
 
-_HUGE = 1e300  # stands in for +inf inside np.nanquantile; quantiles >= _HUGE / 4 are inf
-
-
-DPI = 150
+_HUGE = 1e300  # stands in for +inf inside the quantiles; quantiles >= _HUGE / 4 are inf
+DPI = 150  # of the PNG files
 
 
 def save_figure(fig: Figure, directory: Path, name: str, svg: bool = False) -> list[Path]:

@@ -57,23 +57,6 @@ COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1
 
 
 _PLOTS, _GEOMETRY = "optbench.reports.plots", "optbench.reports.landscape"
-_MAKERS = {
-    "lr_sensitivity": lambda a, _: Job(
-        "lr_sensitivity", f"{_PLOTS}:plot_lr_sensitivity", (a.settings, a.kinds)
-    ),
-    "convergence": lambda a, _: Job(
-        "convergence", f"{_PLOTS}:plot_convergence", (a.curves, a.kinds)
-    ),
-    "mlp": lambda a, _: _mlp(a),
-    "trajectories": lambda a, landscape: _trajectories(a, landscape),
-    "condition": lambda a, _: Job("condition", f"{_GEOMETRY}:plot_condition", (a.condition,))
-    if len(a.condition) else None,
-    "ecdf": lambda a, _: Job("ecdf", f"{_PLOTS}:plot_ecdf", (a.targets, a.budget))
-    if len(a.targets) else None,
-    "score_heatmap": lambda a, _: Job(
-        "score_heatmap", f"{_PLOTS}:plot_score_heatmap", (a.scores,)
-    ),
-}  # fmt: skip
 
 
 def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | None]]:
@@ -86,24 +69,40 @@ def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | None
     :func:`optbench.reports.landscape.plot_trajectories` (default: the problems' own).
     """
     for figure, _ in sorted(FIGURES, key=lambda item: -COST[item[0].name]):
-        name = figure.name
-        if name == "timing":
+        if figure.name == "timing":
             draw = "optbench.reports.timing:plot_fraction_of_peak"
-            job = None if bench is None else Job(name, draw, (bench,))
+            yield figure.name, None if bench is None else Job(figure.name, draw, (bench,))
         else:
-            job = None if analysis is None else _MAKERS[name](analysis, landscape)
-        yield name, job
+            yield figure.name, None if analysis is None else _job(figure.name, analysis, landscape)
 
 
-def _mlp(a) -> Job | None:
-    mlp_problems = a.runs.loc[a.runs["problem_name"] == "mlp", "problem"]
-    curves = a.curves[a.curves["problem"].isin(mlp_problems)]
-    return Job("mlp", f"{_PLOTS}:plot_mlp", (curves,)) if len(curves) else None
-
-
-def _trajectories(a, landscape) -> Job | None:
-    if not len(a.paths):
-        return None
-    info = a.runs[["problem", "problem_name", "problem_config"]].drop_duplicates("problem")
-    args = (a.paths, info, SHORT_RULE, *([landscape] if landscape else []))
-    return Job("trajectories", f"{_GEOMETRY}:plot_trajectories", args)
+def _job(name: str, a, landscape) -> Job | None:
+    """The job of figure ``name`` from the analysis ``a``; None without data for it."""
+    match name:
+        case "lr_sensitivity":
+            return Job(name, f"{_PLOTS}:plot_lr_sensitivity", (a.settings, a.kinds))
+        case "convergence":
+            return Job(name, f"{_PLOTS}:plot_convergence", (a.curves, a.kinds))
+        case "mlp":
+            mlp_problems = a.runs.loc[a.runs["problem_name"] == "mlp", "problem"]
+            curves = a.curves[a.curves["problem"].isin(mlp_problems)]
+            if len(curves):
+                return Job(name, f"{_PLOTS}:plot_mlp", (curves,))
+        case "trajectories":
+            if len(a.paths):
+                info = a.runs[["problem", "problem_name", "problem_config"]]
+                args = (a.paths, info.drop_duplicates("problem"), SHORT_RULE)
+                if landscape is not None:
+                    args += (landscape,)
+                return Job(name, f"{_GEOMETRY}:plot_trajectories", args)
+        case "condition":
+            if len(a.condition):
+                return Job(name, f"{_GEOMETRY}:plot_condition", (a.condition,))
+        case "ecdf":
+            if len(a.targets):
+                return Job(name, f"{_PLOTS}:plot_ecdf", (a.targets, a.budget))
+        case "score_heatmap":
+            return Job(name, f"{_PLOTS}:plot_score_heatmap", (a.scores,))
+        case _:
+            raise ValueError(f"no figure {name!r}")
+    return None
