@@ -8,7 +8,6 @@ only compute and return results; the parent process alone writes the store.
 
 from __future__ import annotations
 
-import os
 import signal
 import traceback
 from collections.abc import Iterator
@@ -26,14 +25,6 @@ DASK_CONNECT_TIMEOUT = "20s"
 
 class WorkerError(RuntimeError):
     """A batch failed in a worker (the message carries the worker's traceback)."""
-
-
-def default_jobs() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def serial(specs: Iterator[BatchSpec]) -> Iterator[BatchResult]:

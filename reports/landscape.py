@@ -21,7 +21,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from optbench.reports.drawing import grid, legend, new_figure
+from optbench.reports.drawing import grid, legend, log_panel_title, new_figure
 from optbench.reports.style import line_style, method_order, palette, tex_safe
 
 Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None]]
@@ -152,5 +152,5 @@ def plot_condition(table: pd.DataFrame) -> Figure:
     handles = [Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m))
                for m in methods]  # fmt: skip
     fig.legend(handles=[*handles, gd, hb, *shapes], loc="outside right center", frameon=False)
-    ax.set_title("Linear convergence rate on noise-free quadratics (higher = faster)")
+    log_panel_title(ax, "Linear convergence rate on noise-free quadratics (higher = faster)")
     return fig

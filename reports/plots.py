@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from optbench.reports.drawing import band, draw_band, grid, legend, new_figure
+from optbench.reports.drawing import band, draw_band, grid, legend, log_panel_title, new_figure
 from optbench.reports.style import (
     FLOOR,
     line_style,
@@ -49,7 +49,8 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> Figure:
             rows = stats[(stats["problem"] == problem) & (stats["method"] == method)]
             if len(rows):
                 draw_band(ax, rows, "step", colors[method], line_style(method))
-        ax.set(yscale="log", xlabel="step", title=tex_safe(problem))
+        ax.set(yscale="log", xlabel="step")
+        log_panel_title(ax, tex_safe(problem))
         ax.set_ylabel(objective_label(kinds[problem]))
         ax.grid(True, which="major", alpha=0.3)
     marker = Line2D(
@@ -79,7 +80,8 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> Figure:
             _draw_sensitivity(
                 ax, rows.sort_values("lr"), colors[method], strip_y, line_style(method)
             )
-        ax.set(xscale="log", yscale="log", xlabel="learning rate lr", title=tex_safe(problem))
+        ax.set(xscale="log", yscale="log", xlabel="learning rate lr")
+        log_panel_title(ax, tex_safe(problem))
         ax.set_ylabel("final " + objective_label(kinds[problem]))
         ax.grid(True, alpha=0.3)
         _diverged_strip(ax, best.loc[best["problem"] == problem, "median"])
@@ -209,8 +211,12 @@ def plot_mlp(curves: pd.DataFrame) -> Figure:
                     draw_band(ax, part, "epoch", colors[method], line_style(method))
             unit = "cross-entropy (nats)" if "loss" in column else "accuracy (fraction correct)"
             title = name if len(problems) == 1 else f"{tex_safe(problem)}\n{name}"
-            ax.set(xlabel="epoch", ylabel=unit, title=title)
-            ax.set_yscale("log" if "loss" in column else "linear")
+            ax.set(xlabel="epoch", ylabel=unit)
+            if "loss" in column:
+                ax.set_yscale("log")
+                log_panel_title(ax, title)
+            else:
+                ax.set_title(title)
             ax.grid(True, alpha=0.3)
     legend(fig, methods, colors)
     name = tex_safe(problems[0]) if len(problems) == 1 else "MLP"

@@ -234,3 +234,20 @@ def test_figures_leave_pyplot_alone():
     fig = plots.plot_score_heatmap(pd.DataFrame({"sgd": [0.5, 1.0]}, index=["p", "q"]))
     assert type(fig).__module__ == "matplotlib.figure" and fig.canvas.manager is None
     assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize("title", ["rosenbrock(dim=2)", "quadratic(dim=50, kappa=1e3)\ngy"])
+def test_a_log_panel_title_sits_where_matplotlib_would_place_it(tmp_path, title):
+    def panel(place):
+        fig = drawing.new_figure((4.0, 3.0))
+        ax = fig.subplots()
+        ax.plot([1, 10, 100], [1e-9, 1e-3, 1e2])
+        ax.set(xscale="log", yscale="log", xlabel="step")
+        place(ax)
+        return fig
+
+    (auto,) = drawing.save_figure(panel(lambda ax: ax.set_title(title)), tmp_path / "a", "p")
+    (fixed,) = drawing.save_figure(
+        panel(lambda ax: drawing.log_panel_title(ax, title)), tmp_path / "b", "p"
+    )
+    assert (pixels(auto) == pixels(fixed)).all()

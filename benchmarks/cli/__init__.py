@@ -54,6 +54,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def default_jobs() -> int:
+    """The cores this process may use (the default of ``--jobs``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def positive(text: str) -> int:
     """argparse type of ``--jobs`` and ``--max-batch``: an integer >= 1."""
     try:

@@ -53,15 +53,18 @@ def main(args: argparse.Namespace) -> int:
 def build(out: Path, *, jobs: int | None = None, svg: bool = False, quiet: bool = False) -> Path:
     """``build_report`` as the commands call it: every core, a line per figure saved. The
     drawing processes start first, so that their imports overlap this process's."""
-    from threadpoolctl import threadpool_limits
+    from optbench.benchmarks.cli import default_jobs
+    from optbench.reports.workers import Renderer  # the standard library only
 
-    from optbench.benchmarks.executors import BLAS_THREADS, default_jobs
-    from optbench.reports.workers import Renderer
+    with Renderer(jobs or default_jobs()) as renderer:  # first: its workers import meanwhile
+        from threadpoolctl import threadpool_limits
 
-    with Renderer(jobs or default_jobs()) as renderer, threadpool_limits(limits=BLAS_THREADS):
+        from optbench.benchmarks.executors import BLAS_THREADS
         from optbench.reports import build_report
 
-        return build_report(out, renderer=renderer, svg=svg, progress=None if quiet else progress)
+        with threadpool_limits(limits=BLAS_THREADS):
+            progress_lines = None if quiet else progress
+            return build_report(out, renderer=renderer, svg=svg, progress=progress_lines)
 
 
 def progress(done: int, total: int, name: str, seconds: float) -> None:

@@ -43,7 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from optbench import __version__
     from optbench.benchmarks import matrix as mx
-    from optbench.benchmarks.executors import WorkerError, default_jobs
+    from optbench.benchmarks.cli import default_jobs
+    from optbench.benchmarks.executors import WorkerError
     from optbench.benchmarks.harness import run_matrix
     from optbench.benchmarks.plan import batches, expand
     from optbench.benchmarks.schema import StoreError
