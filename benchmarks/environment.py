@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import optbench
-from optbench import __version__
 
 
 def now() -> str:
@@ -24,7 +23,7 @@ def metadata(argv: list[str]) -> dict:
 
     return {
         "started": now(),
-        "optbench_version": __version__,
+        "optbench_version": optbench.__version__,
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
         "blas": blas(),

@@ -19,12 +19,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Job:
-    """One figure to draw: ``draw(*args)`` returns it, saved as ``<name>.png``. ``draw`` is a
-    function, or its ``"module:name"``, imported where the figure is drawn (so the process
-    that only plans the figures never imports matplotlib)."""
+    """One figure to draw, saved as ``<name>.png``: the function ``draw`` names
+    (``"module:function"``, imported where the figure is drawn, so the process that only plans
+    the figures never imports matplotlib) called on ``args``."""
 
     name: str
-    draw: Callable[..., Any] | str
+    draw: str
     args: tuple
 
 
@@ -37,10 +37,8 @@ def draw_and_save(job: Job, directory: Path, svg: bool) -> tuple[str, float]:
     return job.name, time.perf_counter() - start
 
 
-def resolve(target: Callable | str) -> Callable:
-    """``target`` itself, or the function a ``"module:name"`` string names."""
-    if callable(target):
-        return target
+def resolve(target: str) -> Callable[..., Any]:
+    """The function a ``"module:function"`` string names."""
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
 

@@ -3,10 +3,9 @@
 Runs the suites of :mod:`optbench.benchmarks.suites` (the dense layer, square GEMM, the
 optimizer steps, ...) through :func:`optbench.benchmarks.suites.run`. pytest-benchmark's JSON is
 saved as ``<out>/bench/bench-<UTC time>.json`` (failed cases left out);
-``optbench.reports.timing`` reads it
-back for the table printed here and for the report's timing section: ``<out>/report.html`` is
-rebuilt when ``<out>`` holds the store of an ``optbench run`` (not under ``--quick``, which
-keeps to its 30 s, nor with ``--no-report``).
+``optbench.reports.timing`` reads it back for the table printed here and for the report's timing
+section: ``<out>/report.html`` is rebuilt when ``<out>`` holds the store of an ``optbench run``
+(not under ``--quick``, which keeps to its 30 s, nor with ``--no-report``).
 
 Exit codes: 0 success; 1 a benchmark failed (e.g. its correctness check) or ``--compare``
 found a slowdown beyond ``--compare-fail``; 2 invalid arguments; otherwise pytest's own code.
