@@ -37,6 +37,7 @@ class ProblemInfo:
     steps: int
     epochs: float | None
     recording: dict[str, Any]
+    ref: str | None = None  # the matrix's reference of a user's problem (None: built-in)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Run:
     problem: ProblemInfo
     seed: int
     config: dict[str, Any] = field(repr=False)
+    optimizer_ref: str | None = None  # the matrix's reference of a user's optimizer
 
 
 @dataclass

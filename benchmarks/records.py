@@ -92,6 +92,10 @@ def _run_row(run: Run, result: BatchResult, i: int, invocation_id: str, tps: flo
         "final_train_acc": final["train_acc"],
         "final_test_acc": final["test_acc"],
         "config": json.dumps(run.config, sort_keys=True),
+        "optimizer_ref": run.optimizer_ref,
+        "optimizer_sha256": run.config.get("optimizer_sha256"),
+        "problem_ref": info.ref,
+        "problem_sha256": run.config.get("problem_sha256"),
     }
 
 

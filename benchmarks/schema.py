@@ -27,7 +27,7 @@ from pathlib import Path
 
 STORE_NAME = "optbench.sqlite"
 APPLICATION_ID = 0x6F707462  # "optb", in the SQLite header at byte offset 68
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs.*_ref/*_sha256, plugins, failures
 _MAGIC = b"SQLite format 3\x00"
 
 
@@ -73,13 +73,28 @@ RUNS = (
     _int("batch_size"), _real("final_train_loss"), _real("final_test_loss"),
     _real("final_train_acc"), _real("final_test_acc"), _text("invocation_id"),
     Column("config", "TEXT NOT NULL", "object", loaded=False),
+    _text("optimizer_ref", null=True), _text("optimizer_sha256", null=True),
+    _text("problem_ref", null=True), _text("problem_sha256", null=True),
 )  # fmt: skip
-"""The ``runs`` columns (after ``run_key``), in the order of the loaded frame."""
+"""The ``runs`` columns (after ``run_key``), in the order of the loaded frame. The ``*_ref``
+and ``*_sha256`` columns (schema 2) are NULL for optbench's own optimizers and problems."""
 METRICS = ("loss", "train_loss", "test_loss", "train_acc", "test_acc")
 """What a curve records at each step (NaN where a metric does not apply)."""
 CURVES = (_int("step"), *(_real(m) for m in METRICS))
 PATHS = (_int("step"), _real("x0"), _real("x1"))
 TARGETS = (Column("target", "REAL NOT NULL", "float64"), _int("step", null=True))
+PLUGINS = (
+    _text("kind"), _text("ref"), _text("sha256"), _text("name"), _text("path", null=True),
+    _text("source", null=True), _text("invocation_id"),
+)  # fmt: skip
+"""A user's code or data file, once per (kind, ref, sha256): ``kind`` is "optimizer",
+"problem" or "dataset"; ``ref`` the reference as the matrix wrote it; ``source`` the module's
+text (NULL for data); ``invocation_id`` the first invocation that used it."""
+FAILURES = (
+    _text("invocation_id"), _text("optimizer"), _text("problem"), _int("runs"),
+    _text("run_ids"), _text("error"), _text("traceback", null=True),
+)  # fmt: skip
+"""A batch that raised: its runs (``run_ids``, a JSON list) are not in ``runs``."""
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "invocations": INVOCATIONS,
@@ -88,9 +103,11 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "curves": CURVES,
     "paths": PATHS,
     "targets": TARGETS,
+    "plugins": PLUGINS,
+    "failures": FAILURES,
 }
 CHILD_TABLES = ("curves", "paths", "targets")  # rows keyed by (run_key, their first column)
-TABLES = ("runs", "curves", "paths", "targets", "invocations")
+TABLES = ("runs", "curves", "paths", "targets", "plugins", "failures", "invocations")
 """The tables of :func:`optbench.reports.load_results` (``planned`` is the store's own)."""
 
 
@@ -109,6 +126,9 @@ def ddl() -> str:
             cols.insert(0, "run_key INTEGER PRIMARY KEY")
         elif table == "planned":
             cols.append("PRIMARY KEY (invocation_id, run_id)")
+            suffix = " WITHOUT ROWID"
+        elif table == "plugins":
+            cols.append("PRIMARY KEY (kind, ref, sha256)")
             suffix = " WITHOUT ROWID"
         elif table in CHILD_TABLES:
             cols.insert(0, "run_key INTEGER NOT NULL")
@@ -176,6 +196,39 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
 def corrupt(path: Path, reason) -> StoreError:
     """The error for a store SQLite cannot read (``reason``: its message)."""
     return StoreError(f"{path} is a corrupt optbench store ({reason}); it was left untouched")
+
+
+def upgrade(con: sqlite3.Connection) -> None:
+    """Bring a store of an older schema to :data:`SCHEMA_VERSION` (writers only): add the
+    missing ``runs`` columns (NULL in old rows) and the missing tables, in one transaction."""
+    if con.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    statements = {s.split()[2]: s for s in ddl().splitlines()}
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        tables = present_tables(con)
+        for table in COLUMNS:
+            if table not in tables:
+                con.execute(statements[table])
+        have = present_columns(con, "runs")
+        for column in RUNS:
+            if column.name not in have:  # added columns are all nullable
+                con.execute(f"ALTER TABLE runs ADD COLUMN {column.name} {column.sql}")
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def present_tables(con: sqlite3.Connection) -> set[str]:
+    """The tables the store has (a reader of an older store finds fewer than :data:`COLUMNS`)."""
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def present_columns(con: sqlite3.Connection, table: str) -> set[str]:
+    """The columns ``table`` has in this store."""
+    return {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
 
 
 def _check(con: sqlite3.Connection, path: Path) -> None:

@@ -17,7 +17,16 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .schema import APPLICATION_ID, CHILD_TABLES, SCHEMA_VERSION, connect, ddl, names, store_path
+from .schema import (
+    APPLICATION_ID,
+    CHILD_TABLES,
+    SCHEMA_VERSION,
+    connect,
+    ddl,
+    names,
+    store_path,
+    upgrade,
+)
 
 
 def _marks(columns) -> str:
@@ -37,7 +46,9 @@ def open_store(out: str | os.PathLike) -> sqlite3.Connection:
     path = store_path(out)
     if not path.exists():
         _create(path)
-    return connect(path)
+    con = connect(path)
+    upgrade(con)
+    return con
 
 
 def _create(path: Path) -> None:

@@ -26,7 +26,16 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from optbench.benchmarks.schema import COLUMNS, TABLES, connect, corrupt, names, store_path
+from optbench.benchmarks.schema import (
+    COLUMNS,
+    TABLES,
+    connect,
+    corrupt,
+    names,
+    present_columns,
+    present_tables,
+    store_path,
+)
 
 _LOADED_RUNS = tuple(c for c in COLUMNS["runs"] if c.loaded)
 _IDENTITY = (
@@ -96,6 +105,8 @@ class StoreReader:
         try:
             if table == "invocations":
                 df = _invocations(self.con)
+            elif table in ("plugins", "failures"):
+                df = _plain(self.con, table)
             else:
                 if self._runs is None:
                     self._runs = _runs(self.con)
@@ -137,7 +148,9 @@ def _cast(df: pd.DataFrame, columns) -> pd.DataFrame:
 
 def _runs(con) -> pd.DataFrame:
     cols = ["run_key", *(c.name for c in _LOADED_RUNS)]
-    cur = con.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY run_key")
+    have = present_columns(con, "runs")  # a store of an older schema lacks the newer columns
+    select = ", ".join(c if c in have else f"NULL AS {c}" for c in cols)
+    cur = con.execute(f"SELECT {select} FROM runs ORDER BY run_key")
     df = pd.DataFrame.from_records(cur.fetchall(), columns=cols)
     df["run_key"] = df["run_key"].astype(np.int64)
     return _cast(df, _LOADED_RUNS)
@@ -179,6 +192,15 @@ def _invocations(con) -> pd.DataFrame:
     for col in ("started", "ended"):
         df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
     return df
+
+
+def _plain(con, table: str) -> pd.DataFrame:
+    """A table without child structure (empty, with its columns, in an older store)."""
+    cols = list(names(table))
+    rows = []
+    if table in present_tables(con):
+        rows = con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+    return _cast(pd.DataFrame.from_records(rows, columns=cols), COLUMNS[table])
 
 
 def _partial(con) -> bool:
