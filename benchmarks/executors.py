@@ -1,9 +1,11 @@
 """Where batches execute: in this process, in local worker processes, or on a Dask cluster.
 
 Every executor maps an iterator of :class:`~optbench.benchmarks.plan.BatchSpec` to an iterator of
-:class:`~optbench.benchmarks.runner.BatchResult`, in completion order. Specs are pulled lazily, one
-per free worker, so the caller can drop runs that another invocation finished meanwhile. Workers
-only compute and return results; the parent process alone writes the store.
+:class:`~optbench.benchmarks.runner.BatchResult`, in completion order; a batch whose code raised
+(a user's optimizer, say) comes back as a :class:`BatchFailure` instead, and the others go on.
+Specs are pulled lazily, one per free worker, so the caller can drop runs that another
+invocation finished meanwhile. Workers only compute and return results; the parent process
+alone writes the store.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import signal
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing import connection, get_context
 
 from .plan import BatchSpec
+from .plugins import describe_error
 from .runner import BatchResult, run_batch
 
 # Batched problems multiply many small matrices: one BLAS thread per worker is fastest, and
@@ -24,13 +28,35 @@ DASK_CONNECT_TIMEOUT = "20s"
 
 
 class WorkerError(RuntimeError):
-    """A batch failed in a worker (the message carries the worker's traceback)."""
+    """A worker died, or the cluster is unreachable: the invocation cannot go on."""
 
 
-def serial(specs: Iterator[BatchSpec]) -> Iterator[BatchResult]:
+@dataclass
+class BatchFailure:
+    """A batch whose code raised: ``error`` is one line (the user's file and line first),
+    ``traceback`` the whole of it."""
+
+    spec: BatchSpec
+    error: str
+    traceback: str
+
+    @property
+    def label(self) -> str:
+        return f"{_label(self.spec)}, {self.spec.size} runs"
+
+    @classmethod
+    def of(cls, spec: BatchSpec, exc: BaseException) -> BatchFailure:
+        return cls(spec, describe_error(exc), traceback.format_exc())
+
+
+def serial(specs: Iterator[BatchSpec]) -> Iterator[BatchResult | BatchFailure]:
     """Run each batch here, one after the other (``--jobs 1``), with one BLAS thread."""
     for spec in specs:
-        yield run_one_thread(spec)
+        try:
+            result = run_one_thread(spec)
+        except Exception as exc:
+            result = BatchFailure.of(spec, exc)
+        yield result
 
 
 def run_one_thread(spec: BatchSpec) -> BatchResult:
@@ -113,28 +139,28 @@ def _dispatch(specs: Iterator[BatchSpec], workers: list) -> Iterator[BatchResult
             kind, payload = conn.recv()
             del busy[i]
             idle.append(i)
-            if kind == "error":
-                raise WorkerError(f"a batch of {_label(payload[0])} failed:\n{payload[1]}")
-            yield payload
+            yield BatchFailure(*payload) if kind == "error" else payload
 
 
-def _sent_result(conn) -> list[BatchResult]:
+def _sent_result(conn) -> list[BatchResult | BatchFailure]:
     """The result a worker has sent on ``conn`` and nobody read yet ([] if none)."""
     try:
         if conn.poll():
             kind, payload = conn.recv()
-            return [payload] if kind == "ok" else []
+            return [BatchFailure(*payload) if kind == "error" else payload]
     except (EOFError, OSError):
         pass
     return []
 
 
 def _label(spec: BatchSpec) -> str:
-    return f"{spec.optimizer} ({spec.convention}) on {spec.problem_name}"
+    convention = f" ({spec.convention})" if spec.convention else ""
+    return f"{spec.optimizer}{convention} on {spec.problem_name}"
 
 
 def _work(conn, threads: int) -> None:
-    """Worker loop: receive a spec, send back ("ok", result) or ("error", (spec, traceback)).
+    """Worker loop: receive a spec, send back ("ok", result) or ("error", (spec, error line,
+    traceback)).
 
     Returns when the parent closes its end of the pipe (or dies).
     """
@@ -150,8 +176,9 @@ def _work(conn, threads: int) -> None:
                 return
             try:
                 message = ("ok", run_batch(spec))
-            except Exception:
-                message = ("error", (spec, traceback.format_exc()))
+            except Exception as exc:
+                failure = BatchFailure.of(spec, exc)
+                message = ("error", (spec, failure.error, failure.traceback))
             try:
                 conn.send(message)
             except OSError:
@@ -173,18 +200,29 @@ def dask_cluster(specs: Iterator[BatchSpec], address: str) -> Iterator[BatchResu
     try:
         slots = max(2 * sum(client.nthreads().values()), 2)
         pending = as_completed()
+        submitted = {}
+
+        def submit(spec):
+            future = client.submit(run_one_thread, spec, pure=False)
+            submitted[future.key] = spec
+            pending.add(future)
+
         for _ in range(slots):
             spec = next(specs, None)
             if spec is None:
                 break
-            pending.add(client.submit(run_one_thread, spec, pure=False))
+            submit(spec)
         for future in pending:
-            result = future.result()
+            spec = submitted.pop(future.key)
+            try:
+                result = future.result()
+            except Exception as exc:  # raised by the batch's code, re-raised here by dask
+                result = BatchFailure.of(spec, exc)
             future.release()
             yield result
             spec = next(specs, None)
             if spec is not None:
-                pending.add(client.submit(run_one_thread, spec, pure=False))
+                submit(spec)
     finally:
         client.close()
 

@@ -11,6 +11,7 @@ from ever recording a run twice).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from . import store
 from .environment import metadata, now
-from .executors import dask_cluster, local_processes, serial
+from .executors import BatchFailure, dask_cluster, local_processes, serial
 from .matrix import Matrix
 from .plan import BatchSpec, Run, batches, make_spec
 from .records import batch_rows
@@ -39,6 +40,7 @@ class Outcome:
     interrupted: bool = False
     wall_time: float = 0.0
     messages: list[str] = field(default_factory=list)
+    failures: list[BatchFailure] = field(default_factory=list)  # batches whose code raised
 
 
 def run_matrix(
@@ -64,7 +66,8 @@ def run_matrix(
     invocation = f"{now()[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
     ids = [r.run_id for r in runs]
     done = store.finished(con, ids)
-    store.begin_invocation(con, invocation, metadata(list(argv)), matrix.source, ids)
+    meta = metadata(list(argv))
+    store.begin_invocation(con, invocation, meta, matrix.source, ids, plugin_rows(runs))
     outcome = Outcome(path, invocation, planned=len(runs), skipped=len(done))
     pending = [r for r in runs if r.run_id not in done]
     by_id = {r.run_id: r for r in pending}
@@ -76,6 +79,11 @@ def run_matrix(
     status = "failed"  # unless the loop ends or is interrupted
 
     def keep(result) -> None:
+        if isinstance(result, BatchFailure):
+            store.write_failure(con, failure_row(result, invocation))
+            outcome.failures.append(result)
+            bar.update(result.spec.size)
+            return
         rows, children = batch_rows(result, by_id, invocation)
         written = store.write_batch(con, invocation, rows, children)  # insert-if-absent
         if written:
@@ -103,6 +111,38 @@ def run_matrix(
         outcome.kept = store.end_invocation(con, invocation, now(), status)
         con.close()
     return outcome
+
+
+def plugin_rows(runs: list[Run]) -> list[dict]:
+    """The ``plugins`` rows of the user code and data files that ``runs`` use."""
+    rows = {}
+    for run in runs:
+        for code in (run.code, run.problem.code):
+            if not code.builtin:
+                rows[(code.kind, code.ref, code.sha256)] = {
+                    "kind": code.kind, "ref": code.ref, "sha256": code.sha256,
+                    "name": code.name, "path": code.path, "source": code.source,
+                }  # fmt: skip
+        data = run.problem.data
+        if data is not None:
+            rows[("dataset", data["ref"], data["sha256"])] = {
+                "kind": "dataset", "ref": data["ref"] or data["name"], "sha256": data["sha256"],
+                "name": data["name"], "path": data["path"], "source": None,
+            }  # fmt: skip
+    return list(rows.values())
+
+
+def failure_row(failure: BatchFailure, invocation: str) -> dict:
+    spec = failure.spec
+    return {
+        "invocation_id": invocation,
+        "optimizer": spec.optimizer,
+        "problem": spec.problem_name,
+        "runs": spec.size,
+        "run_ids": json.dumps(spec.run_ids),
+        "error": failure.error,
+        "traceback": failure.traceback,
+    }
 
 
 def _still_pending(con, specs: list[BatchSpec], by_id: dict, matrix: Matrix) -> Iterator:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from .matrix_values import MatrixError, argument, check_keys, is_real, spaced, values
+from .plugins import Code, PluginError, display_names, resolve
 
 TOP_KEYS = ("seeds", "budget", "recording", "targets", "divergence", "optimizers", "problems")
 RECORDING_DEFAULTS = {"points": 40, "spacing": "log", "path_points": 300}
@@ -68,11 +69,13 @@ class Budget:
 
 @dataclass(frozen=True)
 class OptimizerEntry:
-    """One ``[[optimizers]]`` table: the class name, conventions, and a grid per hyperparameter."""
+    """One ``[[optimizers]]`` table: the display name, conventions (``("",)`` for a class
+    without), a grid per hyperparameter, and where the class comes from."""
 
     name: str
     conventions: tuple[str, ...]
     grid: dict[str, tuple]  # hyperparameter -> values (a fixed value is a 1-tuple)
+    code: Code | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class ProblemEntry:
     kwargs: dict[str, Any]
     budget: Budget | None = None
     recording: dict[str, Any] | None = None  # keys override the matrix's recording table
+    code: Code | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class Matrix:
     optimizers: tuple[OptimizerEntry, ...]
     problems: tuple[ProblemEntry, ...]
     source: str = field(default="", compare=False)
+    base: Path | None = field(default=None, compare=False)  # the folder of the matrix file
 
 
 def default_path() -> Path:
@@ -117,14 +122,16 @@ def load(path: str | Path | None = None) -> Matrix:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MatrixError(f"{path} is not valid TOML: {exc}") from None
-    return parse(raw, source=text)
+    return parse(raw, source=text, base=path.resolve().parent)
 
 
-def parse(raw: dict, source: str | None = None) -> Matrix:
-    """Check the structure and types of a matrix given as a dict (e.g. from ``tomllib``)."""
-    from optbench.optimizers import REGISTRY as OPTIMIZERS
-    from optbench.problems import REGISTRY as PROBLEMS
+def parse(raw: dict, source: str | None = None, base: Path | None = None) -> Matrix:
+    """Check the structure and types of a matrix given as a dict (e.g. from ``tomllib``).
 
+    ``base``: the folder that relative paths (``"lion.py:Lion"``, ``dataset = "my.csv"``)
+    start from, the matrix file's (default: the current directory).
+    """
+    base = Path.cwd() if base is None else Path(base)
     if not isinstance(raw, dict):
         raise MatrixError(f"a matrix must be a table, got {type(raw).__name__}")
     check_keys("the matrix", raw, TOP_KEYS)
@@ -141,31 +148,47 @@ def parse(raw: dict, source: str | None = None) -> Matrix:
         recording={**RECORDING_DEFAULTS, **_recording("recording", raw.get("recording", {}))},
         targets=_targets(raw.get("targets", list(DEFAULT_TARGETS))),
         bound=_bound(raw.get("divergence", {})),
-        optimizers=tuple(
-            _optimizer(f"optimizers[{i}]", t, OPTIMIZERS)
-            for i, t in enumerate(_tables("optimizers", raw["optimizers"]))
+        optimizers=_unique(
+            [
+                _optimizer(f"optimizers[{i}]", t, base)
+                for i, t in enumerate(_tables("optimizers", raw["optimizers"]))
+            ]
         ),
-        problems=tuple(
-            _problem(f"problems[{i}]", t, PROBLEMS)
-            for i, t in enumerate(_tables("problems", raw["problems"]))
+        problems=_unique(
+            [
+                _problem(f"problems[{i}]", t, base)
+                for i, t in enumerate(_tables("problems", raw["problems"]))
+            ]
         ),
         source=source,
+        base=base,
     )
 
 
 # --- hyperparameter and argument signatures ------------------------------------------------
 
 
+REQUIRED = inspect.Parameter.empty
+"""The "default" of a hyperparameter or argument without one: the matrix must set it."""
+
+
 def hyperparameters(cls) -> dict[str, Any]:
-    """Keyword arguments of an optimizer after ``params`` (minus ``convention``) -> default."""
-    params = list(inspect.signature(cls.__init__).parameters.values())[2:]
+    """Keyword arguments of an optimizer after ``params`` (minus ``convention``) -> default
+    (:data:`REQUIRED` for one without a default)."""
+    params = _signature(cls)[1:]
     return {p.name: p.default for p in params if _is_keyword(p) and p.name != "convention"}
 
 
 def arguments(cls) -> dict[str, Any]:
-    """Keyword arguments of a problem constructor -> default."""
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    return {p.name: p.default for p in params if _is_keyword(p)}
+    """Keyword arguments of a problem constructor -> default (:data:`REQUIRED` if none)."""
+    return {p.name: p.default for p in _signature(cls) if _is_keyword(p)}
+
+
+def _signature(cls) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError) as exc:
+        raise MatrixError(f"cannot read the signature of {cls.__qualname__}: {exc}") from None
 
 
 def _is_keyword(p: inspect.Parameter) -> bool:
@@ -175,43 +198,68 @@ def _is_keyword(p: inspect.Parameter) -> bool:
 # --- sections ------------------------------------------------------------------------------
 
 
-def _optimizer(where: str, table: dict, registry: dict) -> OptimizerEntry:
-    name = _name(where, table, registry, "optimizer")
-    cls = registry[name]
+def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
+    code = _code(where, table, "optimizer", base)
+    cls = code.load()
     allowed = hyperparameters(cls)
-    check_keys(where, table, ("name", "convention", *allowed))
-    conventions = _conventions(f"{where}.convention", table.get("convention", "torch"), cls)
+    conventions = tuple(getattr(cls, "CONVENTIONS", ()) or ()) if not code.per_run else ()
+    keys = ("name", "convention", *allowed) if conventions else ("name", *allowed)
+    check_keys(_named_where(where, code), table, keys)
+    if conventions:
+        convention = table.get("convention", conventions[0])
+        conventions = _conventions(f"{where}.convention", convention, conventions)
+    else:
+        conventions = ("",)
     grid = {}
     for key, default in allowed.items():  # signature order: stable labels and hashes
         if key in table:
             grid[key] = values(f"{where}.{key}", table[key], default)
-    return OptimizerEntry(name=name, conventions=conventions, grid=grid)
+        elif default is REQUIRED:
+            raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default; set it")
+    return OptimizerEntry(name=code.name, conventions=conventions, grid=grid, code=code)
 
 
-def _problem(where: str, table: dict, registry: dict) -> ProblemEntry:
-    name = _name(where, table, registry, "problem")
-    allowed = arguments(registry[name])
-    check_keys(where, table, ("name", "budget", "recording", *allowed))
+def _problem(where: str, table: dict, base: Path) -> ProblemEntry:
+    code = _code(where, table, "problem", base)
+    allowed = arguments(code.load())
+    check_keys(_named_where(where, code), table, ("name", "budget", "recording", *allowed))
     kwargs = {k: argument(f"{where}.{k}", v, allowed[k]) for k, v in table.items() if k in allowed}
+    for key, default in allowed.items():
+        if default is REQUIRED and key not in kwargs:
+            raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default; set it")
+    if isinstance(kwargs.get("dataset"), str) and Path(kwargs["dataset"]).suffix:
+        kwargs["dataset"] = str((base / kwargs["dataset"]).resolve())  # a file: next to the matrix
     budget = _budget(f"{where}.budget", table["budget"]) if "budget" in table else None
     recording = None
     if "recording" in table:
         _recording(f"{where}.recording", table["recording"])
         recording = dict(table["recording"])
-    return ProblemEntry(name=name, kwargs=kwargs, budget=budget, recording=recording)
+    return ProblemEntry(
+        name=code.name, kwargs=kwargs, budget=budget, recording=recording, code=code
+    )
 
 
-def _name(where: str, table: dict, registry: dict, what: str) -> str:
-    name = table.get("name")
-    if not isinstance(name, str):
-        raise MatrixError(f"{where}.name: required, a string, one of {sorted(registry)}")
-    if name not in registry:
-        raise MatrixError(f"{where}.name: unknown {what} {name!r}; allowed: {sorted(registry)}")
-    return name
+def _code(where: str, table: dict, kind: str, base: Path) -> Code:
+    try:
+        return resolve(kind, table.get("name"), base)
+    except PluginError as exc:
+        raise MatrixError(f"{where}.name: {exc}") from None
 
 
-def _conventions(where: str, raw: Any, cls) -> tuple[str, ...]:
-    allowed = tuple(getattr(cls, "CONVENTIONS", ("torch",)))
+def _named_where(where: str, code: Code) -> str:
+    """``optimizers[1]``, with the reference of a user's class: ``optimizers[1] (lion.py:Lion)``."""
+    return where if code.builtin else f"{where} ({code.ref})"
+
+
+def _unique(entries: list) -> tuple:
+    """The entries with display names made unique (two classes ``Lion`` show their refs)."""
+    from dataclasses import replace
+
+    names = display_names([e.code for e in entries])
+    return tuple(replace(e, name=names[e.code.ref]) for e in entries)
+
+
+def _conventions(where: str, raw: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
     values = raw if isinstance(raw, list) else [raw]
     if not values:
         raise MatrixError(f"{where}: empty list; allowed: {list(allowed)}")

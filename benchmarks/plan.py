@@ -18,9 +18,11 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .matrix import Matrix, MatrixError, hyperparameters
+from .matrix import REQUIRED, Matrix, MatrixError, hyperparameters
+from .plugins import Code
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,13 @@ class ProblemInfo:
     steps: int
     epochs: float | None
     recording: dict[str, Any]
-    ref: str | None = None  # the matrix's reference of a user's problem (None: built-in)
+    code: Code = field(repr=False)
+    data: dict[str, Any] | None = None  # a data file: {"ref", "path", "sha256"}
+
+    @property
+    def ref(self) -> str | None:
+        """The matrix's reference of a user's problem (None: optbench's own)."""
+        return None if self.code.builtin else self.code.ref
 
 
 @dataclass(frozen=True)
@@ -52,14 +60,19 @@ class Run:
     problem: ProblemInfo
     seed: int
     config: dict[str, Any] = field(repr=False)
-    optimizer_ref: str | None = None  # the matrix's reference of a user's optimizer
+    code: Code = field(repr=False)
+
+    @property
+    def optimizer_ref(self) -> str | None:
+        """The matrix's reference of a user's optimizer (None: optbench's own)."""
+        return None if self.code.builtin else self.code.ref
 
 
 @dataclass
 class BatchSpec:
     """Everything a worker needs to execute R runs as one vectorized batch (picklable)."""
 
-    optimizer: str
+    optimizer: str  # display names
     convention: str
     static: dict[str, Any]  # non-numeric hyperparameters, shared by the batch
     arrays: dict[str, list]  # numeric hyperparameter -> one value per run (pairs stay tuples)
@@ -72,6 +85,8 @@ class BatchSpec:
     seeds: list[int]
     run_ids: list[str]
     dim: int = 0  # scalar parameters per run (for cost estimates)
+    optimizer_code: Code | None = None  # where the classes come from (set by make_spec)
+    problem_code: Code | None = None
 
     @property
     def size(self) -> int:
@@ -93,10 +108,8 @@ def expand(matrix: Matrix, version: str) -> list[Run]:
                 for combo in itertools.product(*entry.grid.values()):
                     hparams = dict(zip(names, combo, strict=True))
                     for seed in matrix.seeds:
-                        runs.append(
-                            _run(entry.name, convention, hparams, info, seed, matrix, version)
-                        )
-    _check_optimizers(matrix)
+                        runs.append(_run(entry, convention, hparams, info, seed, matrix, version))
+    _check_optimizers(matrix, problems)
     return list({run.run_id: run for run in runs}.values())  # a table repeated runs once
 
 
@@ -133,16 +146,18 @@ def is_numeric(value: Any) -> bool:
 # --- internals -----------------------------------------------------------------------------
 
 
-def _run(optimizer, convention, hparams, info, seed, matrix, version) -> Run:
-    from optbench.optimizers import REGISTRY
-
-    full = {**hyperparameters(REGISTRY[optimizer]), **hparams}
+def _run(entry, convention, hparams, info, seed, matrix, version) -> Run:
+    code = entry.code
+    defaults = hyperparameters(code.load())
+    full = {**{k: v for k, v in defaults.items() if v is not REQUIRED}, **hparams}
     config = {
         "optbench_version": version,
-        "optimizer": optimizer,
+        "optimizer": code.identity,
+        **({} if code.builtin else {"optimizer_sha256": code.sha256}),
         "convention": convention,
         "hparams": _jsonable(full),
-        "problem": info.name,
+        "problem": info.code.identity,
+        **({} if info.code.builtin else {"problem_sha256": info.code.sha256}),
         "problem_config": _jsonable(info.config),
         "seed": seed,
         "steps": info.steps,
@@ -153,18 +168,37 @@ def _run(optimizer, convention, hparams, info, seed, matrix, version) -> Run:
     }
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
     run_id = hashlib.sha256(blob.encode()).hexdigest()[:20]
-    return Run(run_id, optimizer, convention, hparams, setting_label(hparams), info, seed, config)
+    label = setting_label(hparams)
+    return Run(run_id, entry.name, convention, hparams, label, info, seed, config, code)
 
 
 def _problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
-    from optbench.problems import REGISTRY
-
+    code = entry.code
     try:
-        problem = REGISTRY[entry.name](**entry.kwargs)
+        problem = code.load()(**entry.kwargs)
     except (ValueError, TypeError) as exc:
-        raise MatrixError(f"{where} ({entry.name}): {exc}") from None
+        raise MatrixError(f"{where} ({code.ref}): {exc}") from None
+    except Exception as exc:
+        if code.builtin:
+            raise
+        raise MatrixError(f"{where} ({code.ref}): {type(exc).__name__}: {exc}") from None
+    try:
+        info = _describe(problem, entry, matrix)
+    except Exception as exc:
+        if code.builtin:
+            raise
+        raise MatrixError(f"{where} ({code.ref}): {type(exc).__name__}: {exc}") from None
+    return info
+
+
+def _describe(problem, entry, matrix: Matrix) -> ProblemInfo:
     budget = entry.budget or matrix.budget
     f_star = problem.f_star
+    data_file = getattr(problem, "data_file", None)
+    data = None
+    if data_file is not None:
+        data = {"ref": entry.kwargs.get("dataset"), "path": str(data_file)}
+        data.update(name=Path(data_file).name, sha256=getattr(problem, "data_sha256", None))
     return ProblemInfo(
         name=entry.name,
         kwargs=dict(entry.kwargs),
@@ -176,16 +210,20 @@ def _problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
         steps=budget.resolve(int(problem.steps_per_epoch)),
         epochs=budget.epochs,
         recording={**matrix.recording, **(entry.recording or {})},
+        code=entry.code,
+        data=data,
     )
 
 
-def _check_optimizers(matrix: Matrix) -> None:
-    """Construct every (optimizer, convention, static options) batch once on a dummy."""
+def _check_optimizers(matrix: Matrix, problems: list[ProblemInfo]) -> None:
+    """Construct every (optimizer, convention, static options) batch once, before any run: on
+    a dummy for optbench's own, on the first problem's parameters for a user's class."""
     import numpy as np
 
-    from optbench.optimizers import REGISTRY
+    from .plugins import describe_error
 
     for i, entry in enumerate(matrix.optimizers):
+        code = entry.code
         names = list(entry.grid)
         combos = [dict(zip(names, c, strict=True)) for c in itertools.product(*entry.grid.values())]
         for convention in entry.conventions:
@@ -194,14 +232,36 @@ def _check_optimizers(matrix: Matrix) -> None:
                 groups.setdefault(tuple(split_hparams([hp])[0].items()), []).append(hp)
             for group in groups.values():
                 static, arrays = split_hparams(group)
-                dummy = [np.zeros((len(group), 1))]
+                if code.builtin:
+                    params = [np.zeros((len(group), 1))]
+                else:
+                    first = problems[0]
+                    seeds = np.zeros(len(group), dtype=np.int64)
+                    params = first.code.load()(**first.kwargs).init_params(seeds)
+                where = f"optimizers[{i}] ({code.ref}"
+                where += f", convention={convention!r})" if convention else ")"
                 try:
-                    REGISTRY[entry.name](
-                        dummy, convention=convention, **static, **hparam_arrays(arrays)
-                    )
+                    make_optimizer(code, params, convention, static, arrays)
                 except (ValueError, TypeError) as exc:
-                    where = f"optimizers[{i}] ({entry.name}, convention={convention!r})"
                     raise MatrixError(f"{where}: {exc}") from None
+                except Exception as exc:
+                    if code.builtin:
+                        raise
+                    raise MatrixError(f"{where}: {describe_error(exc)}") from None
+
+
+def make_optimizer(code: Code, params: list, convention: str, static: dict, arrays: dict):
+    """The optimizer of a batch: optbench's kind takes the ``(R,)`` hyperparameter arrays; a
+    plain per-run class runs as one instance per run (:class:`~.per_run.PerRun`)."""
+    hp = {**static, **hparam_arrays(arrays)}
+    cls = code.load()
+    if code.per_run:
+        from .per_run import PerRun
+
+        return PerRun(cls, params, **hp)
+    if convention:
+        hp["convention"] = convention
+    return cls(params, **hp)
 
 
 def split_hparams(hparams: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list]]:
@@ -231,13 +291,16 @@ def hparam_arrays(arrays: dict[str, list]) -> dict[str, Any]:
 def _batch_key(run: Run) -> tuple:
     static, arrays = split_hparams([run.hparams])
     info = run.problem
-    problem = json.dumps([info.name, info.config, info.steps, info.recording], sort_keys=True)
+    problem = json.dumps(
+        [info.name, info.code.identity, info.config, info.steps, info.recording], sort_keys=True
+    )
     return (run.optimizer, run.convention, tuple(static.items()), tuple(arrays), problem)
 
 
 def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
     """The batch of ``group`` (runs that share a batch key, see :func:`batches`)."""
     first = group[0]
+    problem_code = first.problem.code
     static, arrays = split_hparams([r.hparams for r in group])
     return BatchSpec(
         optimizer=first.optimizer,
@@ -253,6 +316,8 @@ def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
         seeds=[r.seed for r in group],
         run_ids=[r.run_id for r in group],
         dim=first.problem.dim,
+        optimizer_code=first.code,
+        problem_code=problem_code,
     )
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .plan import BatchSpec, hparam_arrays
+from .plan import BatchSpec, make_optimizer
 from .schema import METRICS
 
 
@@ -75,14 +75,10 @@ def path_steps(steps: int, points: int) -> np.ndarray:
 
 def run_batch(spec: BatchSpec) -> BatchResult:
     """Run the R runs of ``spec`` as one vectorized batch and return their results."""
-    from optbench.optimizers import REGISTRY
-
-    problem = _problem(spec.problem_name, spec.problem_kwargs)
+    problem = _problem(spec)
     R, T = spec.size, spec.steps
     params = problem.init_params(np.asarray(spec.seeds, dtype=np.int64))
-    opt = REGISTRY[spec.optimizer](
-        params, convention=spec.convention, **spec.static, **hparam_arrays(spec.arrays)
-    )
+    opt = make_optimizer(spec.optimizer_code, params, spec.convention, spec.static, spec.arrays)
     rec = recording_steps(T, spec.recording["points"], spec.recording["spacing"])
     two_d = problem.dim == 2 and len(params) == 1
     pth = path_steps(T, spec.recording["path_points"]) if two_d else np.zeros(0, np.int64)
@@ -259,15 +255,14 @@ def _result(spec, problem, tracker, recorder, final, wall) -> BatchResult:
 _CACHE = threading.local()
 
 
-def _problem(name: str, kwargs: dict):
+def _problem(spec: BatchSpec):
     """A problem instance, cached per worker thread (problems keep per-batch state and
     buffers, so threads never share one; ``init_params`` resets its per-run streams)."""
-    from optbench.problems import REGISTRY
-
     cache = _CACHE.__dict__.setdefault("problems", {})
-    key = json.dumps([name, kwargs], sort_keys=True)
+    code = spec.problem_code
+    key = json.dumps([code.target, code.sha256, spec.problem_kwargs], sort_keys=True)
     if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        cache[key] = REGISTRY[name](**kwargs)
+        cache[key] = code.load()(**spec.problem_kwargs)
     return cache[key]

@@ -35,6 +35,14 @@ def _marks(columns) -> str:
 
 RUN_COLUMNS = names("runs")
 _INSERT_RUN = f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({_marks(RUN_COLUMNS)})"
+PLUGIN_COLUMNS = names("plugins")
+_INSERT_PLUGIN = (
+    f"INSERT OR IGNORE INTO plugins ({', '.join(PLUGIN_COLUMNS)}) VALUES ({_marks(PLUGIN_COLUMNS)})"
+)
+FAILURE_COLUMNS = names("failures")
+_INSERT_FAILURE = (
+    f"INSERT INTO failures ({', '.join(FAILURE_COLUMNS)}) VALUES ({_marks(FAILURE_COLUMNS)})"
+)
 _INSERT_CHILD = {
     table: f"INSERT INTO {table} (run_key, {', '.join(cols)}) VALUES (?, {_marks(cols)})"
     for table, cols in ((table, names(table)) for table in CHILD_TABLES)
@@ -83,13 +91,24 @@ def finished(con: sqlite3.Connection, run_ids: list[str]) -> set[str]:
     return found
 
 
-def begin_invocation(con, invocation_id: str, meta: dict, matrix_toml: str, run_ids) -> None:
-    """Record an invocation and the runs it plans, in one transaction."""
+def begin_invocation(
+    con, invocation_id: str, meta: dict, matrix_toml: str, run_ids, plugins: list[dict] = ()
+) -> None:
+    """Record an invocation, the runs it plans and the user code and data they use (rows of
+    ``plugins`` without ``invocation_id``; kept once per (kind, ref, sha256)), in one
+    transaction."""
     row = {"invocation_id": invocation_id, "status": "running", **meta}
     row.update(matrix_toml=matrix_toml, planned_runs=len(run_ids), finished_runs=0)
     cols = ", ".join(row)
     with _transaction(con):
         con.execute(f"INSERT INTO invocations ({cols}) VALUES ({_marks(row)})", tuple(row.values()))
+        con.executemany(
+            _INSERT_PLUGIN,
+            (
+                tuple({**p, "invocation_id": invocation_id}[c] for c in PLUGIN_COLUMNS)
+                for p in plugins
+            ),
+        )
         con.executemany(
             "INSERT OR IGNORE INTO planned VALUES (?, ?)", ((invocation_id, r) for r in run_ids)
         )
@@ -122,6 +141,12 @@ def write_batch(con, invocation_id: str, rows: list[dict], children) -> int:
                 con.executemany(_INSERT_CHILD[table], _keyed(key, child_rows))
         _count_finished(con, invocation_id)
     return len(new)
+
+
+def write_failure(con, row: dict) -> None:
+    """Record a batch that raised (``row``: the ``failures`` columns)."""
+    with _transaction(con):
+        con.execute(_INSERT_FAILURE, tuple(row[c] for c in FAILURE_COLUMNS))
 
 
 class _transaction:

@@ -1,7 +1,9 @@
 """``optbench run``: run the benchmark matrix into the results store, then build the report.
 
-Exit codes: 0 done; 2 invalid matrix or unusable store (nothing run); 130 interrupted (the
-finished batches are kept; the same command resumes).
+Exit codes: 0 done; 1 some batches raised (every other batch is stored, the report built; the
+failed ones are named and kept in the store's ``failures`` table) or a worker died; 2 invalid
+matrix (a plugin that cannot be imported or constructed, too) or unusable store (nothing run);
+130 interrupted (the finished batches are kept; the same command resumes).
 """
 
 from __future__ import annotations
@@ -85,11 +87,17 @@ def main(args: argparse.Namespace) -> int:
     _summary(outcome, args.quiet)
     if outcome.interrupted:
         return 130
-    if not args.no_report:
+    if not args.no_report and outcome.kept:
         from optbench.benchmarks.cli.report import build
 
         html = build(Path(args.out), jobs=args.jobs, quiet=args.quiet)
         print(f"report: {html}")
+    if outcome.failures:
+        print(f"optbench run: {len(outcome.failures)} batch(es) failed:", file=sys.stderr)
+        for failure in outcome.failures:
+            print(f"  {failure.label}: {failure.error}", file=sys.stderr)
+        print("  (tracebacks: the store's 'failures' table)", file=sys.stderr)
+        return 1
     return 0
 
 
