@@ -92,11 +92,16 @@ def resolve(kind: str, ref, base: Path | None = None) -> Code:
             f"'{GROUPS[kind]}' entry point ({', '.join(installed) or 'none installed'}), "
             "'path/to/file.py:Class' (next to the matrix file) or 'package.module:Class'"
         )
-    if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
-        code = _from_file(kind, ref, Path(module_part), qualname, base)
-    else:
-        code = _from_module(kind, ref, module_part, qualname)
-    _check_class(code)
+    try:
+        if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
+            code = _from_file(kind, ref, Path(module_part), qualname, base)
+        else:
+            code = _from_module(kind, ref, module_part, qualname)
+        _check_class(code)
+    except PluginError as exc:
+        if entry is None:
+            raise
+        raise PluginError(f"entry point {ref!r} = {entry.value!r} ({entry.group}): {exc}") from None
     return code
 
 

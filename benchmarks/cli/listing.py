@@ -1,7 +1,9 @@
 """``optbench list``: the optimizers and problems, with their hyperparameters and defaults.
 
-Reads the two registries (``optbench.optimizers.REGISTRY``, ``optbench.problems.REGISTRY``) and the
-keyword arguments of each class's ``__init__``, so what it prints is what a matrix file may set.
+Reads the two registries (``optbench.optimizers.REGISTRY``, ``optbench.problems.REGISTRY``), the
+installed plugins (entry points of the groups ``optbench.optimizers`` and ``optbench.problems``)
+and the keyword arguments of each class's signature, so what it prints is what a matrix file may
+set. A plugin that cannot be loaded is listed with its error.
 """
 
 from __future__ import annotations
@@ -24,21 +26,39 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def describe(registry: dict[str, type]) -> dict[str, dict]:
-    """``{name: {"summary": first docstring line, "arguments": {arg: default}}}``."""
+    """``{name: {"class", "summary": first docstring line, "arguments": {arg: default},
+    "source": "optbench"}}``."""
+    return {name: {**_describe_class(cls), "source": "optbench"} for name, cls in registry.items()}
+
+
+def describe_plugins(kind: str) -> dict[str, dict]:
+    """The installed entry points of ``kind``: as :func:`describe`, with ``"source": "entry
+    point"`` and ``"reference"``; one that does not load has ``"error"`` instead."""
+    from optbench.benchmarks.plugins import PluginError, entry_points, resolve
+
     described = {}
-    for name, cls in registry.items():
-        doc = inspect.getdoc(cls) or ""
-        described[name] = {
-            "class": cls.__name__,
-            "summary": doc.splitlines()[0] if doc else "",
-            "arguments": keyword_defaults(cls),
-        }
+    for entry in entry_points(kind):
+        item = {"source": "entry point", "reference": entry.value}
+        try:
+            item.update(_describe_class(resolve(kind, entry.name).load()))
+        except PluginError as exc:
+            item["error"] = str(exc)
+        described[entry.name] = item
     return described
 
 
+def _describe_class(cls: type) -> dict:
+    doc = inspect.getdoc(cls) or ""
+    return {
+        "class": cls.__name__,
+        "summary": doc.splitlines()[0] if doc else "",
+        "arguments": keyword_defaults(cls),
+    }
+
+
 def keyword_defaults(cls: type) -> dict[str, object]:
-    """The keyword arguments of ``cls.__init__`` that have defaults, in order."""
-    signature = inspect.signature(cls.__init__)
+    """The keyword arguments of ``cls`` that have defaults, in signature order."""
+    signature = inspect.signature(cls)
     return {
         name: parameter.default
         for name, parameter in signature.parameters.items()
@@ -61,14 +81,29 @@ def print_listing(args: argparse.Namespace) -> None:
     sections = {"optimizers": OPTIMIZERS, "problems": PROBLEMS}
     if args.what != "all":
         sections = {args.what: sections[args.what]}
-    described = {title: describe(registry) for title, registry in sections.items()}
+    described = {
+        title: {**describe(registry), **describe_plugins(title[:-1])}
+        for title, registry in sections.items()
+    }
     if args.json:
         print(json.dumps(described, indent=2, default=repr))
         return
     for title, entries in described.items():
         print(f"{title}:")
         for name, entry in entries.items():
-            print(f"  {name:<11} {entry['summary']}")
-            for arg, default in entry["arguments"].items():
+            if entry["source"] == "entry point":
+                where = f"[entry point {entry['reference']}]"
+                print(f"  {name:<11} {where} {entry.get('summary', '')}".rstrip())
+            else:
+                print(f"  {name:<11} {entry['summary']}")
+            if "error" in entry:
+                print(f"      cannot be used: {entry['error']}")
+            for arg, default in entry.get("arguments", {}).items():
                 print(f"      {arg} = {default!r}")
         print()
+    print(
+        "Your own code: name = \"path/to/file.py:Class\" (next to the matrix file) or\n"
+        "\"package.module:Class\" in a matrix, or an entry point in the groups\n"
+        "'optbench.optimizers' / 'optbench.problems'; see the README, 'Benchmark your own\n"
+        "optimizer'."
+    )
