@@ -24,8 +24,15 @@ TRAIN_RUNS = 16  # runs per chunk in loss_and_grad (cache-sized; results do not 
 class MLP(Problem):
     """Softmax MLP classifier; loss = mean cross-entropy of a minibatch (exact log-softmax).
 
-    - ``dataset``: ``"digits"`` (1,797 8x8 images, 10 classes) or ``"spiral"`` (3 arms x 100
-      points in 2-D);
+    - ``dataset``: ``"digits"`` (1,797 8x8 images, 10 classes), ``"spiral"`` (3 arms x 100
+      points in 2-D), or the path (str or PathLike; relative to the current directory) of a
+      ``.csv`` file (numbers, the integer class label last, optional header row) or an
+      ``.npz`` file (arrays ``X`` (n, n_features) and ``y`` (n,)), checked at construction
+      (``optbench.problems.datasets.load_file``). A file's ``config()`` records its base name
+      and content hash, ``{"dataset": "iris.csv", "dataset_sha256": "<hex>"}`` (and
+      ``"dataset_labels"``, the file's label of each class, when labels were mapped to
+      0..k-1), never its folder; ``data_file`` (resolved ``Path``) and ``data_sha256`` are
+      None for the built-ins;
     - ``hidden``: widths of the hidden ReLU layers (depth = len(hidden) + 1);
     - ``init``: ``"he"`` (W = sqrt(2/n_in) N(0, 1)) or ``"seed"`` (W = 0.01 N(0, 1)); b = 0;
     - ``batch_size``: minibatch size m, or ``"full"`` (or None) for the full training set;
@@ -47,13 +54,13 @@ class MLP(Problem):
         data_seed=0,
         dtype="float64",
     ):
-        check_choice("dataset", dataset, datasets.DATASETS)
+        path = datasets.file_path(dataset)  # None for "digits" and "spiral"
         if isinstance(hidden, int) or not all(isinstance(h, int) for h in hidden):
             raise ValueError(f"hidden must be a sequence of positive ints, got {hidden!r}")
         hidden = [check_int("hidden[i]", h, 1) for h in hidden]
         check_choice("init", init, layers.INITS)
         data_seed = check_int("data_seed", data_seed, 0)
-        X, y = datasets.load_digits() if dataset == "digits" else datasets.spiral(seed=data_seed)
+        X, y, data = self._data(dataset, path, data_seed, test_fraction)
         Xtr, ytr, Xte, yte = datasets.split(X, y, test_fraction, seed=data_seed)
         if batch_size is None or batch_size == "full":
             batch_size = None
@@ -63,7 +70,7 @@ class MLP(Problem):
             batch_size = check_int("batch_size", batch_size, 1, len(Xtr))
         self.dtype = check_dtype(dtype)
         super().__init__(
-            dataset=dataset, hidden=hidden, init=init, batch_size=batch_size or "full",
+            **data, hidden=hidden, init=init, batch_size=batch_size or "full",
             test_fraction=float(test_fraction), data_seed=data_seed, dtype=self.dtype.name,
         )  # fmt: skip
         self.X_train, self.y_train = Xtr.astype(self.dtype), ytr
@@ -76,6 +83,21 @@ class MLP(Problem):
         self.stochastic = batch_size is not None
         self.steps_per_epoch = len(Xtr) // batch_size if self.stochastic else 1
         self._nets, self._eval_net = {}, Network(len(hidden) + 1)
+
+    def _data(self, dataset, path, data_seed, test_fraction):
+        """(X, y, the data's config entries); sets ``data_file`` and ``data_sha256``."""
+        self.data_file = self.data_sha256 = None
+        if dataset == "digits":
+            return *datasets.load_digits(), {"dataset": dataset}
+        if dataset == "spiral":
+            return *datasets.spiral(seed=data_seed), {"dataset": dataset}
+        data = datasets.load_file(path)
+        datasets.check_split_size(data, test_fraction)
+        self.data_file, self.data_sha256 = data.path, data.sha256
+        config = {"dataset": data.name, "dataset_sha256": data.sha256}
+        if data.labels is not None:
+            config["dataset_labels"] = list(data.labels)
+        return data.X, data.y, config
 
     def _label_args(self):
         c = self._config
