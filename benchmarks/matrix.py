@@ -87,6 +87,7 @@ class ProblemEntry:
     budget: Budget | None = None
     recording: dict[str, Any] | None = None  # keys override the matrix's recording table
     code: Code | None = None
+    dataset: str | None = None  # a data file's path as the matrix wrote it (kwargs: absolute)
 
 
 @dataclass(frozen=True)
@@ -227,16 +228,20 @@ def _problem(where: str, table: dict, base: Path) -> ProblemEntry:
     for key, default in allowed.items():
         if default is REQUIRED and key not in kwargs:
             raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default; set it")
-    if isinstance(kwargs.get("dataset"), str) and Path(kwargs["dataset"]).suffix:
-        kwargs["dataset"] = str((base / kwargs["dataset"]).resolve())  # a file: next to the matrix
+    dataset = kwargs.get("dataset")
+    if isinstance(dataset, str) and Path(dataset).suffix:  # a file: next to the matrix
+        kwargs["dataset"] = str((base / dataset).resolve())
+    else:
+        dataset = None
     budget = _budget(f"{where}.budget", table["budget"]) if "budget" in table else None
     recording = None
     if "recording" in table:
         _recording(f"{where}.recording", table["recording"])
         recording = dict(table["recording"])
     return ProblemEntry(
-        name=code.name, kwargs=kwargs, budget=budget, recording=recording, code=code
-    )
+        name=code.name, kwargs=kwargs, budget=budget, recording=recording, code=code,
+        dataset=dataset,
+    )  # fmt: skip
 
 
 def _code(where: str, table: dict, kind: str, base: Path) -> Code:

@@ -87,6 +87,7 @@ class BatchSpec:
     dim: int = 0  # scalar parameters per run (for cost estimates)
     optimizer_code: Code | None = None  # where the classes come from (set by make_spec)
     problem_code: Code | None = None
+    data_sha256: str | None = None  # of the problem's data file, as planned
 
     @property
     def size(self) -> int:
@@ -100,6 +101,7 @@ def expand(matrix: Matrix, version: str) -> list[Run]:
     table) and each optimizer batch once on a dummy parameter, before any run starts.
     """
     problems = [_problem_info(f"problems[{i}]", p, matrix) for i, p in enumerate(matrix.problems)]
+    _check_labels(problems)
     runs = []
     for info in problems:
         for entry in matrix.optimizers:
@@ -197,7 +199,7 @@ def _describe(problem, entry, matrix: Matrix) -> ProblemInfo:
     data_file = getattr(problem, "data_file", None)
     data = None
     if data_file is not None:
-        data = {"ref": entry.kwargs.get("dataset"), "path": str(data_file)}
+        data = {"ref": entry.dataset, "path": str(data_file)}
         data.update(name=Path(data_file).name, sha256=getattr(problem, "data_sha256", None))
     return ProblemInfo(
         name=entry.name,
@@ -213,6 +215,24 @@ def _describe(problem, entry, matrix: Matrix) -> ProblemInfo:
         code=entry.code,
         data=data,
     )
+
+
+def _check_labels(problems: list[ProblemInfo]) -> None:
+    """Two problems the report would mix up: one label, different configurations (e.g. two
+    data files both named ``data.csv``)."""
+    seen: dict[str, ProblemInfo] = {}
+    for i, info in enumerate(problems):
+        other = seen.setdefault(info.label, info)
+        if other is not info and (other.code.identity, other.config) != (
+            info.code.identity,
+            info.config,
+        ):
+            j = problems.index(other)
+            raise MatrixError(
+                f"problems[{j}] and problems[{i}] are different problems with one label "
+                f"{info.label!r}, which the report could not tell apart; rename one (e.g. "
+                "its data file)"
+            )
 
 
 def _check_optimizers(matrix: Matrix, problems: list[ProblemInfo]) -> None:
@@ -318,6 +338,7 @@ def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
         dim=first.problem.dim,
         optimizer_code=first.code,
         problem_code=problem_code,
+        data_sha256=(first.problem.data or {}).get("sha256"),
     )
 
 

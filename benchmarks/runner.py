@@ -264,5 +264,12 @@ def _problem(spec: BatchSpec):
     if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        cache[key] = code.load()(**spec.problem_kwargs)
+        problem = code.load()(**spec.problem_kwargs)
+        found = getattr(problem, "data_sha256", None)
+        if found != spec.data_sha256:
+            raise RuntimeError(
+                f"the data file of {problem.label} changed since the matrix was planned "
+                f"(sha256 {found} here, {spec.data_sha256} planned); run again"
+            )
+        cache[key] = problem
     return cache[key]

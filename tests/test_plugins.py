@@ -4,6 +4,7 @@ their source, and kept apart from everyone else's results when they fail."""
 import json
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,7 +216,7 @@ def test_a_plugin_that_produces_nan_diverges_like_a_builtin(tmp_path):
     df = load_results(tmp_path / "out")
     mine = df[df.optimizer == "Explodes"]
     assert (mine.status == "diverged").all() and (mine.diverged_step == 1).all()
-    assert (df[df.optimizer == "sgd"].status == "finished").all()
+    assert (df[(df.optimizer == "sgd") & (df.lr == 0.001)].status == "finished").all()
 
 
 PROBLEM = """
@@ -251,14 +252,14 @@ class Bowl:
 
 def test_a_problem_plugin_runs_beside_the_builtins(tmp_path):
     write(tmp_path, "bowl.py", PROBLEM)
-    config = matrix(tmp_path, "sgd", problem="bowl.py:Bowl")
+    config = matrix(tmp_path, "adam", problem="bowl.py:Bowl")
     config.write_text(config.read_text() + 'dim = 5\n[[problems]]\nname = "rosenbrock"\n')
     assert run(config, tmp_path / "out", "--no-report") == 0
     df = load_results(tmp_path / "out")
     bowl = df[df.problem_name == "bowl"]
     assert len(bowl) == 8 and set(bowl.problem) == {"bowl(dim=5)"}
     assert set(bowl.problem_ref) == {"bowl.py:Bowl"} and df.problem_ref.isna().sum() == 8
-    lr01 = bowl[bowl.lr == 0.01].final_loss.to_numpy()
+    lr01 = bowl[(bowl.optimizer == "sgd") & (bowl.lr == 0.01)].final_loss.to_numpy()
     np.testing.assert_allclose(lr01, 5 * 9 * (1 - 2 * 0.01) ** 80, rtol=1e-12)  # hand-derived
 
 
@@ -283,3 +284,54 @@ def test_a_worker_without_the_file_imports_the_shipped_source(tmp_path):
     with pytest.raises(PluginError, match="changed since the matrix was planned"):
         stale.load()
     assert "optbench_plugin_shipped" in " ".join(sys.modules)
+
+
+DATA_MATRIX = """
+seeds = [0]
+budget = { steps = 30 }
+recording = { points = 4 }
+[[optimizers]]
+name = "adam"
+lr = [0.01]
+[[problems]]
+name = "mlp"
+dataset = "data/mine.csv"
+hidden = [8]
+batch_size = 32
+"""
+
+
+def test_a_data_file_next_to_the_matrix_is_used_identified_and_recorded(tmp_path, capsys):
+    iris = (Path(__file__).parents[1] / "docs/examples/data/iris.csv").read_text()
+    data = write(tmp_path, "data/mine.csv", iris)
+    config = write(tmp_path, "matrix.toml", DATA_MATRIX)
+    assert run(config, tmp_path / "out", "--no-report") == 0
+    df = load_results(tmp_path / "out")
+    assert df.problem.tolist() == ["mlp(mine.csv, 4-8-3, m=32)"]
+    assert df.final_test_acc.iloc[0] > 0.5
+    sha = json.loads(df.problem_config.iloc[0])["dataset_sha256"]
+    plugins = load_results(tmp_path / "out", "plugins")
+    assert plugins[["kind", "ref", "sha256", "name"]].values.tolist() == [
+        ["dataset", "data/mine.csv", sha, "mine.csv"]
+    ]
+    lines = iris.splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[1], "oops", 1)
+    data.write_text("\n".join(lines) + "\n")
+    assert run(config, tmp_path / "out", "--no-report") == 2
+    err = capsys.readouterr().err
+    assert "invalid matrix: problems[0] (mlp)" in err and "mine.csv, line 6, column 2" in err
+    lines[5] = iris.splitlines()[5].replace(",", ", ", 1)  # same numbers, other bytes
+    data.write_text("\n".join(lines) + "\n")
+    assert run(config, tmp_path / "out", "--no-report") == 0
+    assert len(load_results(tmp_path / "out")) == 2  # new data, new run
+
+
+def test_two_data_files_of_one_name_are_refused(tmp_path, capsys):
+    iris = (Path(__file__).parents[1] / "docs/examples/data/iris.csv").read_text()
+    write(tmp_path, "data/mine.csv", iris)
+    write(tmp_path, "other/mine.csv", iris.replace("\n5.1,", "\n5.2,", 1))
+    second = "[[problems]]" + DATA_MATRIX.split("[[problems]]")[1].replace("data/", "other/")
+    config = write(tmp_path, "matrix.toml", DATA_MATRIX + second)
+    assert run(config, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "problems[0] and problems[1] are different problems with one label" in err

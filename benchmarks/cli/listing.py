@@ -102,8 +102,8 @@ def print_listing(args: argparse.Namespace) -> None:
                 print(f"      {arg} = {default!r}")
         print()
     print(
-        "Your own code: name = \"path/to/file.py:Class\" (next to the matrix file) or\n"
-        "\"package.module:Class\" in a matrix, or an entry point in the groups\n"
+        'Your own code: name = "path/to/file.py:Class" (next to the matrix file) or\n'
+        '"package.module:Class" in a matrix, or an entry point in the groups\n'
         "'optbench.optimizers' / 'optbench.problems'; see the README, 'Benchmark your own\n"
         "optimizer'."
     )

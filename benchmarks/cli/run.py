@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 from optbench.benchmarks.cli import positive
@@ -52,14 +53,18 @@ def main(args: argparse.Namespace) -> int:
     from optbench.benchmarks.schema import StoreError
 
     try:
-        matrix = mx.load(args.config)
-        if args.print_config:
-            sys.stdout.write(matrix.source)
-            return 0
-        runs = expand(matrix, __version__)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", UserWarning)
+            matrix = mx.load(args.config)
+            if args.print_config:
+                sys.stdout.write(matrix.source)
+                return 0
+            runs = expand(matrix, __version__)
     except mx.MatrixError as exc:
         print(f"optbench run: invalid matrix: {exc}", file=sys.stderr)
         return 2
+    for note in dict.fromkeys(str(n.message) for n in notes):  # e.g. a data file's relabelling
+        print(f"optbench run: note: {note}", file=sys.stderr)
     if args.dry_run:
         n = len(batches(runs, matrix, args.max_batch))
         print(f"{len(runs)} runs in {n} batches; nothing run (--dry-run)")
