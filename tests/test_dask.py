@@ -70,3 +70,52 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch
     assert code == 1
     assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
     assert load_results(tmp_path / "o", "invocations").status.tolist() == ["failed"]
+
+
+PLUGIN = """
+class PlainSGD:
+    def __init__(self, params, lr=0.01):
+        self.params, self.lr = params, lr
+
+    def step(self, grads):
+        for w, g in zip(self.params, grads):
+            w -= self.lr * g
+
+
+class Raises(PlainSGD):
+    def step(self, grads):
+        raise ValueError("broken on purpose")
+"""
+
+PLUGIN_MATRIX = """
+seeds = [0, 1]
+budget = { steps = 30 }
+[[optimizers]]
+name = "mine.py:PlainSGD"
+lr = [0.001, 0.002]
+[[optimizers]]
+name = "mine.py:Raises"
+[[optimizers]]
+name = "sgd"
+lr = [0.001, 0.002]
+[[problems]]
+name = "rosenbrock"
+"""
+
+
+def test_dask_workers_run_file_plugins_and_keep_failures_apart(tmp_path, capsys):
+    (tmp_path / "mine.py").write_text(PLUGIN)
+    (tmp_path / "matrix.toml").write_text(PLUGIN_MATRIX)
+    base = ["run", "--config", str(tmp_path / "matrix.toml"), "--no-report", "--quiet"]
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert (
+            cli([*base, "--out", str(tmp_path / "out"), "--scheduler", cluster.scheduler_address])
+            == 1
+        )
+    assert "Raises on rosenbrock, 2 runs: mine.py, line" in capsys.readouterr().err
+    df = load_results(tmp_path / "out").sort_values(["optimizer", "lr", "seed"])
+    mine, sgd = (df[df.optimizer == name].final_loss.to_numpy() for name in ("PlainSGD", "sgd"))
+    assert len(mine) == 4 and (mine == sgd).all()
+    assert load_results(tmp_path / "out", "failures").optimizer.tolist() == ["Raises"]
