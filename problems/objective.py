@@ -32,7 +32,7 @@ STARTS = ("standard", "random")
 
 def box_bounds(box, dim):
     """``(low, high)``, each (dim,): from one pair ``(low, high)`` shared by every coordinate,
-    or from ``dim`` pairs, one per coordinate (``[(-3, 3), (-2, 2)]``)."""
+    or from ``dim`` pairs, one per coordinate (``((-3, 3), (-2, 2))``)."""
     b = np.asarray(box, dtype=np.float64)
     if b.shape == (2,):
         b = np.tile(b, (dim, 1))
@@ -150,7 +150,7 @@ class TestFunction(Objective, metaclass=_Checked):
     ``dim``    the number of coordinates, an int (or set from a constructor argument ``dim``)
     ``x0``     the standard start: a scalar (every coordinate) or ``dim`` numbers
     ``box``    random starts are uniform in it: a pair ``(low, high)`` for every coordinate,
-               or ``dim`` pairs, one per coordinate (``[(-3, 3), (-2, 2)]``); default (-5, 5)
+               or ``dim`` pairs, one per coordinate (``((-3, 3), (-2, 2))``); default (-5, 5)
     ``f_star`` the minimum value (None: unknown)
     ``x_star`` a minimizer: a scalar or ``dim`` numbers (None: unknown)
     ``name``   the name in ``label``; default: the class name in snake case
