@@ -69,7 +69,8 @@ class Objective(Problem):
         self._buffers = {}
 
     def _label_args(self):
-        args = {k: v for k, v in self._config.items() if (k, v) not in _DEFAULT_LABEL}
+        config = self._config.items()
+        args = {k: v for k, v in config if k not in _DEFAULT_LABEL or _DEFAULT_LABEL[k] != v}
         return ", ".join(f"{k}={v}" for k, v in args.items())
 
     def _standard_start(self):
@@ -119,17 +120,23 @@ class Objective(Problem):
         return {"loss": L}
 
 
-_DEFAULT_LABEL = {("start", "standard"), ("dtype", "float64")}
+_DEFAULT_LABEL = {"start": "standard", "dtype": "float64"}  # left out of labels
 
 
 class _Checked(type):
-    """Metaclass of ``TestFunction``: once the subclass's ``__init__`` has returned, the
-    instance is checked and the call's arguments become its ``config()``."""
+    """Metaclass of ``TestFunction``: a ``dim`` argument is checked before ``__init__`` runs;
+    once it has returned, the instance is checked and the call's arguments become its
+    ``config()``."""
 
     def __call__(cls, *args, **kwargs):
-        self = super().__call__(*args, **kwargs)
-        bound = inspect.signature(cls).bind(*args, **kwargs)
+        try:
+            bound = inspect.signature(cls).bind(*args, **kwargs)
+        except TypeError:
+            return super().__call__(*args, **kwargs)  # raises Python's own TypeError
         bound.apply_defaults()
+        if "dim" in bound.arguments:
+            bound.arguments["dim"] = check_int("dim", bound.arguments["dim"], 1)
+        self = super().__call__(*bound.args, **bound.kwargs)
         self._finish(bound)
         return self
 
