@@ -248,6 +248,8 @@ class TestFunction(Objective, metaclass=_Checked):
             and cls._value_and_grad is TestFunction._value_and_grad
         ):
             raise TypeError(f"{cls.__name__} must define value_and_grad(X)")
+        if "_buffers" not in vars(self):
+            raise TypeError(f"{cls.__name__}.__init__ must call super().__init__(start, dtype)")
         if self.dim == Problem.dim and "dim" not in vars(self):
             raise ValueError(f"{cls.__name__} must set dim: a class attribute or self.dim")
         self.dim = check_int("dim", self.dim, 1)
@@ -262,7 +264,10 @@ class TestFunction(Objective, metaclass=_Checked):
 
 def _point(cls, name, value, dim):
     """A scalar or ``dim`` finite numbers -> a new (dim,) float64 array."""
-    a = np.asarray(value, dtype=np.float64)
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        a = np.full(2, np.nan)  # not numbers: the error below
     if a.ndim > 1 or a.size not in (1, dim) or not np.isfinite(a).all():
         raise ValueError(
             f"{cls.__name__}.{name} must be a scalar or {dim} finite numbers, got {value!r}"

@@ -179,6 +179,8 @@ def _subclass(**attrs):
         ({"x0": None}, ValueError, "Broken must set x0"),
         ({"x0": (1.0, 2.0, 3.0)}, ValueError, r"Broken.x0 must be a scalar or 2 finite numbers"),
         ({"x_star": (np.nan, 0.0)}, ValueError, r"Broken.x_star must be"),
+        ({"x_star": "origin"}, ValueError, r"Broken.x_star must be a scalar or 2 finite"),
+        ({"__init__": lambda self: None}, TypeError, r"must call super\(\).__init__"),
         ({"f_star": "zero"}, ValueError, "f_star must be a real number"),
         ({"box": (1.0, -1.0)}, ValueError, "box must have finite bounds with low < high"),
         ({"box": ((0, 1), (0, 1), (0, 1))}, ValueError, "box must be a pair"),

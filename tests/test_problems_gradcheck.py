@@ -138,7 +138,7 @@ def test_explicit_points_and_the_result():
     assert (array.name, array.shape, array.coords, array.failures) == ("X", (2, 2), 2, 0)
     assert array.max_abs_error < 1e-6 and array.worst[0] in (0, 1) and array.ok
     assert str(result).startswith("check_gradient(rosenbrock(dim=2), seeds=[0, 1], eps=1e-06):")
-    np.testing.assert_array_equal(points[0], [[1.0, 1.0], [0.5, -0.3]])  # restored
+    np.testing.assert_array_equal(points[0], [[1.0, 1.0], [0.5, -0.3]])  # float64 copies: untouched
     mlp = check_gradient(MLP(dataset="spiral", hidden=(40,)), seeds=[0], max_coords=30)
     assert [a.coords for a in mlp.arrays] == [30, 30, 30, 3]
     assert [a.name for a in mlp.arrays] == [f"params[{i}]" for i in range(4)]
