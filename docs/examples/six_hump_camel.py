@@ -1,12 +1,4 @@
-"""A test function of one's own: the six-hump camel, on optbench's public base.
-
-.. math::
-    f(x, y) = (4 - 2.1 x^2 + x^4 / 3) x^2 + x y + (-4 + 4 y^2) y^2
-
-    \\partial_x f = 8 x - 8.4 x^3 + 2 x^5 + y, \\qquad \\partial_y f = x - 8 y + 16 y^3
-
-Six local minima in the box [-3, 3] x [-2, 2]; the two global ones, f* = -1.0316284534898774,
-at (0.0898420131003, -0.7126564030207) and its mirror image (-0.0898420131003, 0.7126564030207).
+"""A test function of one's own, on optbench's public base ``TestFunction``.
 
 A matrix names it ``"six_hump_camel.py:SixHumpCamel"``; ``python six_hump_camel.py`` checks
 its gradient against central differences.
@@ -18,7 +10,17 @@ from optbench.problems import TestFunction, check_gradient
 
 
 class SixHumpCamel(TestFunction):
-    """The six-hump camel function (formula in the module docstring); dim = 2."""
+    """The six-hump camel function, dim = 2.
+
+    .. math::
+        f(x, y) = (4 - 2.1 x^2 + x^4 / 3) x^2 + x y + (-4 + 4 y^2) y^2
+
+        \\partial_x f = 8 x - 8.4 x^3 + 2 x^5 + y, \\qquad \\partial_y f = x - 8 y + 16 y^3
+
+    Six local minima in the box [-3, 3] x [-2, 2]; the two global ones, f* = -1.0316284534898774,
+    at (0.0898420131003, -0.7126564030207) and its mirror image (-0.0898420131003,
+    0.7126564030207). Standard start (-1.5, 1.5).
+    """
 
     dim = 2
     f_star = -1.0316284534898774
