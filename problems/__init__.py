@@ -14,6 +14,10 @@ registry key        problem                                     minimum
 ``mlp``             the seed's softmax MLP on digits or spiral  unknown
 =================== ========================================== ==========================
 
+Your own test function: subclass ``TestFunction`` (``optbench.problems.objective``; an example
+in ``docs/examples/six_hump_camel.py``); check any problem's gradient with
+``check_gradient(problem)`` (``optbench.problems.gradcheck``).
+
 Layers of the MLP: ``optbench.problems.layers``; data: ``optbench.problems.datasets``; the per-run
 counter-based random numbers: ``optbench.problems.rng``; the interface and argument checks:
 ``optbench.problems.base``.
@@ -21,8 +25,9 @@ counter-based random numbers: ``optbench.problems.rng``; the interface and argum
 
 from .base import Problem
 from .functions import Beale, GoldsteinPrice, Himmelblau, Rastrigin, Rosenbrock, StyblinskiTang
+from .gradcheck import GradientCheck, check_gradient
 from .mlp import MLP
-from .objective import Objective
+from .objective import Objective, TestFunction
 from .quadratic import Quadratic
 
 REGISTRY = {
@@ -41,6 +46,7 @@ __all__ = [
     "REGISTRY",
     "Beale",
     "GoldsteinPrice",
+    "GradientCheck",
     "Himmelblau",
     "Objective",
     "Problem",
@@ -48,4 +54,6 @@ __all__ = [
     "Rastrigin",
     "Rosenbrock",
     "StyblinskiTang",
+    "TestFunction",
+    "check_gradient",
 ]

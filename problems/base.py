@@ -72,6 +72,29 @@ def check_array(name, a, shape, dtype=None):
     return a
 
 
+def jsonable(name, value):
+    """``value`` as plain JSON data, else ValueError naming ``name``: NumPy scalars become
+    numbers, tuples and arrays lists, dtypes (``np.float32``) their names."""
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value}")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: jsonable(f"{name}[{k!r}]", v) for k, v in value.items()}
+    raise ValueError(
+        f"{name} must be JSON-able (numbers, strings, booleans, None, lists, dicts), "
+        f"got {type(value).__name__}"
+    )
+
+
 def rowsum(a, out):
     """out[r] = sum_j a[r, j], with a summation order that depends only on the row length.
 

@@ -1,17 +1,19 @@
 """Classic 2-D and N-D test functions of optimizer benchmarks, each with its known minimum.
 
-All take ``X`` of shape ``(R, dim)`` (``params == [X]``); see ``optbench.problems.objective``.
+All take ``X`` of shape ``(R, dim)`` (``params == [X]``). They are subclasses of the public
+``TestFunction`` (``optbench.problems.objective``), written with its fast buffer hook
+``_value_and_grad(X, L, G)``; ``docs/examples/six_hump_camel.py`` shows a user's function.
 """
 
 import numpy as np
 
 from .base import check_int, rowsum
-from .objective import Objective
+from .objective import TestFunction
 
 TWO_PI = 2.0 * np.pi
 
 
-class Rosenbrock(Objective):
+class Rosenbrock(TestFunction):
     """Chained Rosenbrock function (the standard N-dimensional form).
 
     .. math::
@@ -28,12 +30,10 @@ class Rosenbrock(Objective):
     f_star = 0.0
 
     def __init__(self, dim=2, start="standard", dtype="float64"):
-        dim = check_int("dim", dim, 2)
-        super().__init__(dim, start, dtype, {"dim": dim})
+        super().__init__(start, dtype)
+        self.dim = check_int("dim", dim, 2)
+        self.x0 = np.resize([-1.2, 1.0], self.dim)
         self.x_star = np.ones(self.dim)
-
-    def _standard_start(self):
-        return np.resize([-1.2, 1.0], self.dim)
 
     def _value_and_grad(self, X, L, G):
         if X.shape[1] == 2:
@@ -78,7 +78,7 @@ class Rosenbrock(Objective):
         L += w
 
 
-class Beale(Objective):
+class Beale(TestFunction):
     """Beale's function, dim = 2.
 
     .. math::
@@ -92,15 +92,11 @@ class Beale(Objective):
     """
 
     name = "beale"
+    dim = 2
     box = (-4.5, 4.5)
     f_star = 0.0
-
-    def __init__(self, start="standard", dtype="float64"):
-        super().__init__(2, start, dtype, {})
-        self.x_star = np.array([3.0, 0.5])
-
-    def _standard_start(self):
-        return np.array([1.0, 1.5])
+    x_star = (3.0, 0.5)
+    x0 = (1.0, 1.5)
 
     def _value_and_grad(self, X, L, G):
         x, y = X[:, 0], X[:, 1]
@@ -113,7 +109,7 @@ class Beale(Objective):
             G[:, 1] += 2.0 * a * k * x * y ** (k - 1)
 
 
-class Himmelblau(Objective):
+class Himmelblau(TestFunction):
     """Himmelblau's function, dim = 2.
 
     .. math::
@@ -125,7 +121,10 @@ class Himmelblau(Objective):
     """
 
     name = "himmelblau"
+    dim = 2
     f_star = 0.0
+    x_star = (3.0, 2.0)
+    x0 = 0.0
     minima = np.array(
         [
             [3.0, 2.0],
@@ -134,13 +133,6 @@ class Himmelblau(Objective):
             [3.584428340330492, -1.848126526964404],
         ]
     )
-
-    def __init__(self, start="standard", dtype="float64"):
-        super().__init__(2, start, dtype, {})
-        self.x_star = self.minima[0].copy()
-
-    def _standard_start(self):
-        return np.zeros(2)
 
     def _value_and_grad(self, X, L, G):
         x, y = X[:, 0], X[:, 1]
@@ -154,7 +146,7 @@ class Himmelblau(Objective):
         G[:, 1] += 2.0 * a
 
 
-class GoldsteinPrice(Objective):
+class GoldsteinPrice(TestFunction):
     """Goldstein-Price function, dim = 2: a flat plateau around a narrow basin, values up to 1e6.
 
     .. math::
@@ -174,15 +166,11 @@ class GoldsteinPrice(Objective):
     """
 
     name = "goldstein_price"
+    dim = 2
     box = (-2.0, 2.0)
     f_star = 3.0
-
-    def __init__(self, start="standard", dtype="float64"):
-        super().__init__(2, start, dtype, {})
-        self.x_star = np.array([0.0, -1.0])
-
-    def _standard_start(self):
-        return np.array([-1.0, 1.0])
+    x_star = (0.0, -1.0)
+    x0 = (-1.0, 1.0)
 
     def _value_and_grad(self, X, L, G):
         x, y = X[:, 0], X[:, 1]
@@ -200,7 +188,7 @@ class GoldsteinPrice(Objective):
         G[:, 1] += A * dBy
 
 
-class Rastrigin(Objective):
+class Rastrigin(TestFunction):
     """Rastrigin's function (A = 10), highly multimodal.
 
     .. math::
@@ -217,12 +205,10 @@ class Rastrigin(Objective):
     A = 10.0
 
     def __init__(self, dim=2, start="standard", dtype="float64"):
-        dim = check_int("dim", dim, 1)
-        super().__init__(dim, start, dtype, {"dim": dim})
-        self.x_star = np.zeros(self.dim)
-
-    def _standard_start(self):
-        return np.resize([-2.0, 3.5], self.dim)
+        super().__init__(start, dtype)
+        self.dim = check_int("dim", dim, 1)
+        self.x0 = np.resize([-2.0, 3.5], self.dim)
+        self.x_star = 0.0
 
     def _value_and_grad(self, X, L, G):
         angle = TWO_PI * X
@@ -232,7 +218,7 @@ class Rastrigin(Objective):
         rowsum(terms, L)
 
 
-class StyblinskiTang(Objective):
+class StyblinskiTang(TestFunction):
     """Styblinski-Tang function: one global and 2^d - 1 local minima.
 
     .. math::
@@ -244,17 +230,15 @@ class StyblinskiTang(Objective):
     """
 
     name = "styblinski_tang"
+    x0 = 0.0
 
     def __init__(self, dim=2, start="standard", dtype="float64"):
-        dim = check_int("dim", dim, 1)
-        super().__init__(dim, start, dtype, {"dim": dim})
+        super().__init__(start, dtype)
+        self.dim = check_int("dim", dim, 1)
         c = min(np.roots([4.0, 0.0, -32.0, 5.0]).real)
         c -= (4 * c**3 - 32 * c + 5) / (12 * c**2 - 32)  # one Newton step: full precision
-        self.x_star = np.full(self.dim, c)
+        self.x_star = c
         self.f_star = float(self.dim * 0.5 * (c**4 - 16 * c**2 + 5 * c))
-
-    def _standard_start(self):
-        return np.zeros(self.dim)
 
     def _value_and_grad(self, X, L, G):
         x2 = X * X
