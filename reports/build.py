@@ -14,8 +14,9 @@ The benchmark-timing section (docs/contracts.md §5) is included when
 The report shows the runs of the latest invocation's matrix, or every run
 (:mod:`optbench.reports.selection`). The tuning is computed once
 (:func:`optbench.reports.analysis.report_tuning`), before the curves, paths and targets are read,
-so that only the tuned runs' rows are loaded: the report shows no other. The figures (:mod:`optbench.reports.figures`) are drawn by a
-:class:`~optbench.reports.workers.Renderer`, on ``jobs`` cores, while the tables are written.
+so that only the tuned runs' rows are loaded: the report shows no other. The figures
+(:mod:`optbench.reports.figures`) are drawn by a :class:`~optbench.reports.workers.Renderer`, on
+``jobs`` cores, while the tables are written.
 """
 
 from __future__ import annotations
