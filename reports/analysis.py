@@ -18,8 +18,8 @@ import pandas as pd
 
 from optbench.reports import ranking as rk
 from optbench.reports.conditioning import condition_table
-from optbench.reports.style import objective_kinds, problem_order
-from optbench.reports.tables import Tuning, divergence_table, summary_table
+from optbench.reports.style import method_order, objective_kinds, plugin_tag, problem_order
+from optbench.reports.tables import GROUP, Tuning, divergence_table, summary_table
 
 
 def _tuned_rows(frame: pd.DataFrame | None, at_tuned: pd.DataFrame) -> pd.DataFrame:
@@ -28,6 +28,15 @@ def _tuned_rows(frame: pd.DataFrame | None, at_tuned: pd.DataFrame) -> pd.DataFr
         return pd.DataFrame(columns=[*(frame.columns if frame is not None else []), "method"])
     methods = at_tuned[["run_id", "method"]]
     return frame.merge(methods, on="run_id", how="inner")
+
+
+def _references(grid: pd.DataFrame, by: str, kind: str) -> pd.Series:
+    ref, sha = f"{kind}_ref", f"{kind}_sha256"
+    if ref not in grid.columns or grid[ref].isna().all():
+        return pd.Series(dtype=object)
+    rows = grid.dropna(subset=[ref]).drop_duplicates(by)
+    text = rows[ref].astype(str) + " " + rows[sha].map(plugin_tag)
+    return pd.Series(text.to_numpy(), index=rows[by].to_numpy(), dtype=object)
 
 
 def _in_order(frame: pd.DataFrame | None, order: list[str]) -> pd.DataFrame | None:
@@ -92,6 +101,43 @@ class Analysis:
     def settings(self) -> pd.DataFrame:
         """(problem, method, setting) -> median objective, divergences."""
         return self.tuning.settings
+
+    @cached_property
+    def methods(self) -> list[str]:
+        """The methods of the matrix, in the report's order."""
+        return method_order(self.tuning.grid["method"])
+
+    @cached_property
+    def all_diverged(self) -> bool:
+        """Every run diverged: there is nothing to tune or rank."""
+        return bool((self.runs["status"] == "diverged").all())
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the report compares methods: at least two, and some run that did not
+        diverge (with one optimizer, or all diverged, a ranking says nothing)."""
+        return len(self.methods) > 1 and not self.all_diverged
+
+    @cached_property
+    def seeds(self) -> int:
+        """How many seeds the matrix has (1: no intervals, no tests)."""
+        return int(self.runs["seed"].nunique())
+
+    @cached_property
+    def single_lr(self) -> bool:
+        """Every (problem, method) ran one learning rate: no sensitivity line to draw."""
+        return bool(self.settings.groupby(GROUP)["lr"].nunique().max() <= 1)
+
+    @cached_property
+    def references(self) -> pd.Series:
+        """method -> ``"<reference> @<sha256[:12]>"`` of a user's optimizer (built-ins: none);
+        empty when every method is built in."""
+        return _references(self.tuning.grid, "method", "optimizer")
+
+    @cached_property
+    def problem_references(self) -> pd.Series:
+        """problem -> ``"<reference> @<sha256[:12]>"`` of a user's problem."""
+        return _references(self.tuning.grid, "problem", "problem")
 
     @cached_property
     def kinds(self) -> pd.Series:

@@ -11,6 +11,7 @@ does not depend on where it was drawn: Agg renders the same pixels in any proces
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from optbench.reports.render import Figure
 from optbench.reports.style import FLOOR
@@ -59,10 +60,11 @@ COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1
 _PLOTS, _GEOMETRY = "optbench.reports.plots", "optbench.reports.landscape"
 
 
-def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | None]]:
+def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | str | None]]:
     """``(name, Job)`` for every figure of :data:`FIGURES`, the heaviest (:data:`COST`) first,
     each computed just before it is yielded (a renderer can start drawing it while the next
-    one's inputs are computed); the Job is None where the matrix has no data for the figure.
+    one's inputs are computed); instead of the Job, None where the matrix has no data for the
+    figure, or a string that says why it is not drawn.
 
     ``analysis``: an Analysis, or None for an empty store; ``bench``: the frame of
     :func:`optbench.reports.timing.load_bench`, or None; ``landscape``: the contour function of
@@ -76,8 +78,9 @@ def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | None
             yield figure.name, None if analysis is None else _job(figure.name, analysis, landscape)
 
 
-def _job(name: str, a, landscape) -> Job | None:
-    """The job of figure ``name`` from the analysis ``a``; None without data for it."""
+def _job(name: str, a, landscape) -> Job | str | None:
+    """The job of figure ``name`` from the analysis ``a``; None without data for it, or why
+    it is not drawn."""
     match name:
         case "lr_sensitivity":
             return Job(name, f"{_PLOTS}:plot_lr_sensitivity", (a.settings, a.kinds))
@@ -90,7 +93,8 @@ def _job(name: str, a, landscape) -> Job | None:
                 return Job(name, f"{_PLOTS}:plot_mlp", (curves,))
         case "trajectories":
             if len(a.paths):
-                info = a.runs[["problem", "problem_name", "problem_config"]]
+                columns = ["problem", "problem_name", "problem_config", "problem_ref"]
+                info = a.runs[[c for c in columns if c in a.runs.columns]]
                 args = (a.paths, info.drop_duplicates("problem"), SHORT_RULE)
                 if landscape is not None:
                     args += (landscape,)
@@ -99,10 +103,29 @@ def _job(name: str, a, landscape) -> Job | None:
             if len(a.condition):
                 return Job(name, f"{_GEOMETRY}:plot_condition", (a.condition,))
         case "ecdf":
+            if len(a.targets) and a.targets["step"].isna().all():
+                return "no run reached any target"
             if len(a.targets):
                 return Job(name, f"{_PLOTS}:plot_ecdf", (a.targets, a.budget))
         case "score_heatmap":
-            return Job(name, f"{_PLOTS}:plot_score_heatmap", (a.scores,))
+            if a.ranked:  # its section, the ranking, is shown only then
+                return Job(name, f"{_PLOTS}:plot_score_heatmap", (a.scores,))
         case _:
             raise ValueError(f"no figure {name!r}")
     return None
+
+
+def adapted(figure: Figure, a) -> Figure:
+    """``figure`` with its caption saying what a degenerate matrix leaves out of it (one
+    learning rate: points, no lines; one seed: no bands)."""
+    if a is None:
+        return figure
+    caption = figure.caption
+    if figure.name == "lr_sensitivity" and a.single_lr:
+        caption += (
+            " Each optimizer ran a single learning rate per problem here: the figure shows "
+            "one point per optimizer, and no sensitivity line can be drawn."
+        )
+    if figure.name in ("convergence", "mlp") and a.seeds < 2:
+        caption += " One seed: the line is that run, and there is no band."
+    return figure if caption == figure.caption else replace(figure, caption=caption)

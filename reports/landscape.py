@@ -28,10 +28,16 @@ Landscape = Callable[[str, str], tuple[Callable[[np.ndarray], np.ndarray], np.nd
 
 
 def problem_landscape(problem_name: str, problem_config: str):
-    """``(f, x_star)``: ``f(X)`` the exact loss at points ``X: (R, 2)``; ``x_star`` or None."""
+    """``(f, x_star)``: ``f(X)`` the exact loss at points ``X: (R, 2)``; ``x_star`` or None.
+    ``(None, None)`` when optbench cannot build the problem from its record (not one of its
+    own, or arguments this version does not take): the paths are then drawn without
+    contours. A user's problem is never imported here (the report only reads the store)."""
     from optbench.problems import REGISTRY
 
-    problem = REGISTRY[problem_name](**json.loads(problem_config))
+    try:
+        problem = REGISTRY[problem_name](**json.loads(problem_config))
+    except (KeyError, TypeError, ValueError):
+        return None, None
 
     def f(points: np.ndarray) -> np.ndarray:
         return np.asarray(problem.evaluate([np.ascontiguousarray(points)])["loss"], float)
@@ -72,7 +78,8 @@ def _start_text(rows: pd.DataFrame) -> str:
 def _draw_paths(ax, rows: pd.DataFrame, f, x_star, colors: dict[str, str]) -> None:
     """Contours of ``f`` under every method's path in ``rows`` (one seed), the start and x*."""
     lo, hi = _bounds(rows.sort_values("step")[["x0", "x1"]].to_numpy(float), x_star)
-    _contour(ax, f, lo, hi)
+    if f is not None:
+        _contour(ax, f, lo, hi)
     for method in method_order(rows["method"]):  # fixed draw order: adam on top
         part = rows[rows["method"] == method].sort_values("step")
         ax.plot(part["x0"], part["x1"], marker="o", ls=line_style(method), color=colors[method],
@@ -93,7 +100,8 @@ def plot_trajectories(
     """Paths of the tuned runs of one seed over each 2-D problem's contours.
 
     ``paths``: tuned runs' rows of the ``paths`` table with ``method``; ``runs``: the runs table
-    (for ``problem_name`` and ``problem_config``); ``objective``: the tuning rule, printed.
+    (for ``problem_name``, ``problem_config`` and ``problem_ref``: a user's problem, drawn
+    without contours); ``objective``: the tuning rule, printed.
     """
     methods = method_order(paths["method"])
     colors = palette(methods)
@@ -105,7 +113,9 @@ def plot_trajectories(
         seeds = rows.groupby("seed")["method"].nunique()
         seed = seeds[seeds == seeds.max()].index.min()
         rows = rows[rows["seed"] == seed].sort_values("step")
-        f, x_star = landscape(info.at[problem, "problem_name"], info.at[problem, "problem_config"])
+        users = "problem_ref" in info.columns and pd.notna(info.at[problem, "problem_ref"])
+        name, config = info.at[problem, "problem_name"], info.at[problem, "problem_config"]
+        f, x_star = (None, None) if users else landscape(name, config)
         _draw_paths(ax, rows, f, x_star, colors)
         ax.set_title(f"{tex_safe(problem)}\nseed {seed}, start ({_start_text(rows)})", fontsize=9)
     marks = [

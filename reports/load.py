@@ -3,8 +3,9 @@
     df = load_results("results/")                  # one row per run
     curves = load_results("results/", "curves")    # one row per run x recorded step
 
-Tables (tidy, long format): ``runs``, ``curves``, ``paths``, ``targets``, ``invocations``; their
-columns and dtypes come from :mod:`optbench.benchmarks.schema`. Child tables repeat the run's
+Tables (tidy, long format): ``runs``, ``curves``, ``paths``, ``targets``, ``plugins``,
+``failures``, ``invocations``; their columns and dtypes come from
+:mod:`optbench.benchmarks.schema`. Child tables repeat the run's
 identifying columns (optimizer, convention, setting, lr, problem, seed, status), so each frame is
 usable on its own. Derived columns: ``curves.epoch = step / steps_per_epoch``, ``curves.subopt =
 loss - f_star``. Missing values are NaN (never 0).
@@ -14,7 +15,8 @@ loss - f_star``. Missing values are NaN (never 0).
 
 :func:`load_tables` reads several tables through one connection (the store is checked once),
 and may keep only the child rows of some runs (``run_ids``): the report reads the curves, paths
-and targets of the tuned runs alone.
+and targets of the tuned runs alone. :meth:`StoreReader.planned` reads the store's own
+``planned`` table, from which :mod:`optbench.reports.selection` picks the runs a report shows.
 """
 
 from __future__ import annotations
@@ -120,6 +122,15 @@ class StoreReader:
         df = df.reset_index(drop=True)
         df.attrs.update(self.attrs)
         return df
+
+    def planned(self) -> pd.DataFrame:
+        """The store's ``planned`` table: ``invocation_id``, ``run_id`` (the runs each
+        ``optbench run`` asked for, stored or not), for :mod:`optbench.reports.selection`."""
+        try:
+            rows = self.con.execute("SELECT invocation_id, run_id FROM planned").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise corrupt(self.db, exc) from None
+        return pd.DataFrame.from_records(rows, columns=list(names("planned")))
 
     def close(self) -> None:
         self.con.close()

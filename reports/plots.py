@@ -85,6 +85,7 @@ def plot_lr_sensitivity(settings: pd.DataFrame, kinds: pd.Series) -> Figure:
         ax.set_ylabel("final " + objective_label(kinds[problem]))
         ax.grid(True, alpha=0.3)
         _diverged_strip(ax, best.loc[best["problem"] == problem, "median"])
+        _lr_limits(ax, best[best["problem"] == problem])
     extra = [
         Line2D([], [], ls="", marker="o", color="grey", label="no seed diverged"),
         Line2D([], [], ls="", marker="o", mfc="white", color="grey", label="some seeds diverged"),
@@ -115,6 +116,16 @@ def _draw_sensitivity(ax, rows: pd.DataFrame, color, strip_y: float, ls: str = "
             lr[~ok], np.full((~ok).sum(), strip_y), transform=ax.get_xaxis_transform(),
             marker="x", color=color, s=36, lw=1.8, zorder=4, clip_on=False,
         )  # fmt: skip
+
+
+def _lr_limits(ax, rows: pd.DataFrame) -> None:
+    """The lr axis of a panel without a finite median (every setting diverged), whose only
+    marks sit in the strip, outside the data limits: the range of the lr tried, a factor 2
+    wider each side (matplotlib's own limits would include 0, which a log axis cannot show)."""
+    lr = rows["lr"].to_numpy(float)
+    lr = lr[np.isfinite(lr) & (lr > 0)]
+    if lr.size and not np.isfinite(rows["median"].to_numpy(float)).any():
+        ax.set_xlim(lr.min() / 2, lr.max() * 2)
 
 
 def _diverged_strip(ax, medians: pd.Series) -> None:

@@ -175,8 +175,8 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
     winner median with a 95% paired-bootstrap interval (``factor_lo``, ``factor_hi``), ``better``
     (seeds on which the winner is better) of ``paired`` seeds, the sign test ``p``, ``tied`` (the
     methods sharing the best median, comma-separated, or "") and ``seed_independent`` (both
-    results identical on every seed: a deterministic problem, where the seeds are no replicates
-    and the difference is exact)."""
+    results identical on every one of at least two paired seeds: a deterministic problem, where
+    the seeds are no replicates and the difference is exact)."""
     rng = np.random.default_rng(seed)
     rows = []
     for problem, matrix in matrices.items():
@@ -186,8 +186,8 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
             continue
         tied = order.index[order["_m"] == order["_m"].iloc[0]].tolist()
         (winner, a), (runner, b) = list(order.drop(columns="_m").iterrows())[:2]
-        exact = _constant(a) and _constant(b)
         paired = a.notna() & b.notna()
+        exact = int(paired.sum()) > 1 and _constant(a) and _constant(b)  # one seed proves nothing
         a, b = a[paired].to_numpy(float), b[paired].to_numpy(float)
         better, worse = int((a < b).sum()), int((a > b).sum())
         ratio = np.full(1, np.nan)

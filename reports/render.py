@@ -74,6 +74,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     blocks: list[tuple[str, str]] = field(default_factory=list)  # (title, preformatted text)
+    details: list[tuple[str, str]] = field(default_factory=list)  # the same, shown collapsed
     css_class: str = ""
 
 
@@ -114,6 +115,10 @@ def _html_section(section: Section, out_dir: Path) -> str:
     parts += [_html_table(t) for t in section.tables]
     parts += [_html_figure(f, out_dir) for f in section.figures]
     parts += [f"<h3>{e(title)}</h3><pre>{e(text)}</pre>" for title, text in section.blocks]
+    parts += [
+        f"<details><summary>{e(title)}</summary><pre>{e(text)}</pre></details>"
+        for title, text in section.details
+    ]
     return "\n".join([*parts, "</section>"])
 
 
@@ -133,19 +138,21 @@ def render_html(title: str, subtitle: str, sections: list[Section], out_dir: Pat
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]"})
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})  # CommonMark's line endings
 
 
 def md(text) -> str:
-    """Escape ``text`` for Markdown prose: HTML metacharacters become entities, and the
-    characters of emphasis, code and links are backslash-escaped (no injected link or markup)."""
-    return html.escape(str(text), quote=False).translate(_MD_SPECIAL)
+    """Escape ``text`` for Markdown prose: HTML metacharacters become entities, the characters
+    of emphasis, code and links are backslash-escaped (no injected link or markup), and line
+    breaks become spaces (a label cannot start a heading, list or table of its own)."""
+    return html.escape(str(text), quote=False).translate(_MD_SPECIAL).translate(_LINE_BREAKS)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of ``frame`` (cells escaped, ``|`` too)."""
 
     def cell(value) -> str:
-        return md(value).replace("|", "\\|").replace("\n", " ")
+        return md(value).replace("|", "\\|")
 
     lines = [
         "| " + " | ".join(cell(c) for c in frame.columns) + " |",
@@ -188,7 +195,7 @@ def render_markdown(title: str, subtitle: str, sections: list[Section], svg: boo
                 + (f" (vector: [SVG](figures/{figure.name}.svg))" if svg else ""),
                 "",
             ]
-        for block_title, text in section.blocks:
+        for block_title, text in [*section.blocks, *section.details]:
             fence = "`" * max(3, _longest_run(text, "`") + 1)
             out += [f"### {md(block_title)}", "", fence, text.rstrip("\n"), fence, ""]
     return "\n".join(out)

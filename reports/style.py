@@ -32,16 +32,29 @@ _EXTRA_COLORS = ("#222222", "#EE7733", "#009988", "#BBBBBB", "#882255", "#999933
 
 
 def add_method(runs: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``runs`` with a ``method`` column (optimizer, or optimizer/convention)."""
+    """Return a copy of ``runs`` with a ``method`` column (optimizer, or optimizer/convention).
+
+    The optimizer's name is its display name (``runs.optimizer``); where two codes share one
+    (a user's optimizer named like a built-in, or two versions of one plugin file), each
+    user's code is told apart by its source hash: ``"Lion @1a2b3c4d5e6f"`` (:func:`plugin_tag`).
+    """
     out = runs.copy()
-    conventions = out.groupby("optimizer")["convention"].nunique()
-    several = out["optimizer"].map(conventions).fillna(1).to_numpy() > 1
-    out["method"] = np.where(
-        several,
-        out["optimizer"].astype(str) + "/" + out["convention"].astype(str),
-        out["optimizer"],
-    )
+    name = out["optimizer"].astype(str)
+    if "optimizer_sha256" in out.columns and out["optimizer_sha256"].notna().any():
+        sha = out["optimizer_sha256"]
+        versions = sha.fillna("").groupby(name).nunique()
+        shared = sha.notna() & (name.map(versions) > 1)
+        name = name.where(~shared, name + " " + sha.map(plugin_tag))
+    conventions = out.groupby(name)["convention"].nunique()
+    several = name.map(conventions).fillna(1).to_numpy() > 1
+    out["method"] = np.where(several, name + "/" + out["convention"].astype(str), name)
     return out
+
+
+def plugin_tag(sha256) -> str:
+    """``"@"`` and the first 12 hex digits of a user's file's SHA-256 (how the report names
+    one version of it)."""
+    return f"@{str(sha256)[:12]}"
 
 
 def method_order(methods) -> list[str]:

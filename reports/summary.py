@@ -33,9 +33,16 @@ def fmt_ci(value, lo, hi, digits: int = 3) -> str:
     return f"{fmt(value, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
 
 
+def fmt_fixed(x, decimals: int = 2) -> str:
+    """``x`` with a fixed number of decimals (scores and ranks); NaN -> "–"."""
+    return MISSING if pd.isna(x) else f"{x:.{decimals}f}"
+
+
 def fmt_fixed_ci(value, lo, hi, decimals: int = 2) -> str:
     """``"value [lo, hi]"`` with a fixed number of decimals (scores and ranks)."""
-    return f"{value:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+    if pd.isna(lo) or pd.isna(hi):
+        return fmt_fixed(value, decimals)
+    return f"{fmt_fixed(value, decimals)} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
 
 
 def fmt_steps(x) -> str:
@@ -50,43 +57,46 @@ def fmt_pct(x) -> str:
     return MISSING if pd.isna(x) else f"{100 * x:.0f}%"
 
 
-def ranking_display(ranking: pd.DataFrame) -> pd.DataFrame:
-    """The overall ranking for display (see :func:`optbench.reports.ranking.ranking_table`)."""
-    return pd.DataFrame(
-        {
-            "optimizer": ranking["method"],
-            "mean normalized score [95% CI]": [
-                fmt_fixed_ci(*r) for r in ranking[["mean_score", "score_lo", "score_hi"]].values
-            ],
-            "mean rank [95% CI]": [
-                fmt_fixed_ci(*r) for r in ranking[["mean_rank", "rank_lo", "rank_hi"]].values
-            ],
-            "P(best)": ranking["p_best"].map(fmt_pct),
-            "problems won": ranking["wins"].astype(int).astype(str)
-            + " / "
-            + ranking["problems"].astype(int).astype(str),
-        }
-    )
+def ranking_display(ranking: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
+    """The overall ranking for display (see :func:`optbench.reports.ranking.ranking_table`);
+    with a single seed, without intervals and P(best) (a bootstrap over one seed is no
+    resampling)."""
+    out = pd.DataFrame({"optimizer": ranking["method"]})
+    if seeds > 1:
+        out["mean normalized score [95% CI]"] = [
+            fmt_fixed_ci(*r) for r in ranking[["mean_score", "score_lo", "score_hi"]].values
+        ]
+        out["mean rank [95% CI]"] = [
+            fmt_fixed_ci(*r) for r in ranking[["mean_rank", "rank_lo", "rank_hi"]].values
+        ]
+        out["P(best)"] = ranking["p_best"].map(fmt_pct)
+    else:
+        out["mean normalized score"] = ranking["mean_score"].map(fmt_fixed)
+        out["mean rank"] = ranking["mean_rank"].map(fmt_fixed)
+    won, played = ranking["wins"].astype(int), ranking["problems"].astype(int)
+    out["problems won"] = won.astype(str) + " / " + played.astype(str)
+    return out
 
 
-def winners_display(winners: pd.DataFrame) -> pd.DataFrame:
-    """Per-problem winner vs runner-up for display."""
-    return pd.DataFrame(
-        {
-            "problem": winners["problem"],
-            "winner": winners["winner"],
-            "runner-up": winners["runner_up"],
-            "factor [95% CI]": [
-                fmt_ci(*r) for r in winners[["factor", "factor_lo", "factor_hi"]].values
-            ],
-            "winner better on": winners["better"].astype(str)
-            + " / "
-            + winners["paired"].astype(str)
-            + " seeds",
-            "sign-test p": winners["p"].map(lambda p: f"{p:.3g}"),
-            "note": [_winner_note(row) for _, row in winners.iterrows()],
-        }
-    )
+def winners_display(winners: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
+    """Per-problem winner vs runner-up for display (with a single seed: the factor alone, no
+    interval, no test)."""
+    out = pd.DataFrame(
+        {"problem": winners["problem"], "winner": winners["winner"],
+         "runner-up": winners["runner_up"]}
+    )  # fmt: skip
+    if seeds > 1:
+        out["factor [95% CI]"] = [
+            fmt_ci(*r) for r in winners[["factor", "factor_lo", "factor_hi"]].values
+        ]
+        out["winner better on"] = (
+            winners["better"].astype(str) + " / " + winners["paired"].astype(str) + " seeds"
+        )
+        out["sign-test p"] = winners["p"].map(lambda p: fmt(float(p)))
+    else:
+        out["factor"] = winners["factor"].map(fmt)
+    out["note"] = [_winner_note(row) for _, row in winners.iterrows()]
+    return out
 
 
 def _winner_note(row) -> str:
@@ -97,22 +107,27 @@ def _winner_note(row) -> str:
     return "same result on every seed (exact)" if row["seed_independent"] else ""
 
 
-def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
+def problem_display(
+    summary: pd.DataFrame, seeds: int = 2, references: pd.Series | None = None
+) -> pd.DataFrame:
     """One problem's rows of :func:`optbench.reports.tables.summary_table`, formatted. Each target
-    column ``≤ t`` reads ``"<fraction of seeds that reached t> · <median steps among them>"``."""
+    column ``≤ t`` reads ``"<fraction of seeds that reached t> · <median steps among them>"``.
+    ``seeds``: 1 gives the final objective alone (no IQR); ``references``: method -> the
+    reference of a user's optimizer, shown in a ``code`` column when there is any."""
     order = {m: i for i, m in enumerate(method_order(summary["method"]))}
     summary = summary.sort_values("method", key=lambda m: m.map(order))
     kind = summary["objective"].iloc[0]
     name = "subopt" if kind == "suboptimality" else "train loss"
-    out = pd.DataFrame(
-        {
-            "optimizer": summary["method"],
-            "tuned setting": summary["setting"],
-            f"final {name}: median [IQR]": [
-                fmt_ci(*r) for r in summary[["median", "q25", "q75"]].values
-            ],
-        }
-    )
+    out = pd.DataFrame({"optimizer": summary["method"]})
+    if references is not None and len(references):
+        out["code"] = [references.get(m, "built-in") for m in summary["method"]]
+    out["tuned setting"] = summary["setting"]
+    if seeds > 1:
+        out[f"final {name}: median [IQR]"] = [
+            fmt_ci(*r) for r in summary[["median", "q25", "q75"]].values
+        ]
+    else:
+        out[f"final {name}"] = summary["median"].map(fmt)
     if summary["test_loss"].notna().any():
         out["test loss"] = summary["test_loss"].map(fmt)
         out["test acc"] = summary["test_acc"].map(fmt_pct)
@@ -130,8 +145,24 @@ def problem_display(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _overall_sentence(ranking: pd.DataFrame) -> str:
+def overall_sentence(ranking: pd.DataFrame, seeds: int = 2) -> str:
+    """Who ranks first, with its bootstrap interval (none with a single seed), and whether
+    the runner-up's interval overlaps."""
     top = ranking.iloc[0]
+    if seeds < 2:
+        text = (
+            f"Overall, {top['method']} ranks first with a mean normalized score of "
+            f"{fmt_fixed(top['mean_score'])} (1 = best on every problem) and a mean rank of "
+            f"{fmt_fixed(top['mean_rank'])}, winning on {int(top['wins'])} of "
+            f"{int(top['problems'])} problems."
+        )
+        if len(ranking) > 1:
+            second = ranking.iloc[1]
+            text += f" Next is {second['method']} ({fmt_fixed(second['mean_score'])})."
+        return text + (
+            " The matrix has a single seed, so there is no sampling error to estimate: no "
+            "confidence intervals and no tests, and the order rests on one run per setting."
+        )
     text = (
         f"Overall, {top['method']} ranks first with a mean normalized score of "
         f"{fmt_fixed_ci(top['mean_score'], top['score_lo'], top['score_hi'])} (1 = best on "
@@ -165,6 +196,12 @@ def _problem_sentence(row) -> str:
                  if row["winner_median"] <= FLOOR else
                  f"with the same median final objective {fmt(row['winner_median'])}")  # fmt: skip
         return f"{row['problem']}: tie between {row['tied']}, {reach}."
+    if row["paired"] < 2:
+        seeds = "a single seed" if row["paired"] else "no seed in common"
+        return (
+            f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
+            f"{fmt(row['factor'])} in final objective, on {seeds} (no interval and no test)."
+        )
     if row["seed_independent"]:
         return (
             f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
@@ -198,27 +235,6 @@ def fastest_to_target(summary: pd.DataFrame, problem: str, methods: list[str]) -
             return (f"; fastest to f - f* <= {target} on every seed: {best['method']} "
                     f"(median {fmt_steps(best[f'steps@{target}'])} steps)")  # fmt: skip
     return ""
-
-
-def summary_sentences(ranking, runs: pd.DataFrame, partial: bool) -> list[str]:
-    """The report's opening paragraphs: partial-store warning, the overall winner with its
-    bootstrap interval, and how many runs (and divergences) the comparison rests on."""
-    sentences = []
-    if partial:
-        sentences.append(
-            "PARTIAL RESULTS: the latest invocation has not finished all its planned runs "
-            "(interrupted or still running); the numbers below cover only the finished runs."
-        )
-    if len(ranking):
-        sentences.append(_overall_sentence(ranking))
-    diverged = int((runs["status"] == "diverged").sum())
-    sentences.append(
-        f"{len(runs)} runs on {runs['problem'].nunique()} problems with "
-        f"{runs['seed'].nunique()} seeds; {diverged} runs diverged over the whole grid "
-        "(counted, not dropped: see the divergence columns and the learning-rate figure). "
-        "Per problem:"
-    )
-    return sentences
 
 
 def problem_sentences(winners: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[str]:
