@@ -95,7 +95,9 @@ def main(args: argparse.Namespace) -> int:
     if not args.no_report and outcome.kept:
         from optbench.benchmarks.cli.report import build
 
-        html = build(Path(args.out), jobs=args.jobs, quiet=args.quiet)
+        html = build(
+            Path(args.out), jobs=args.jobs, quiet=args.quiet, invocation=outcome.invocation_id
+        )
         print(f"report: {html}")
     if outcome.failures:
         print(f"optbench run: {len(outcome.failures)} batch(es) failed:", file=sys.stderr)
