@@ -23,6 +23,9 @@ primitive           update                                     torch source
 ``apply``           ``w <- w + scale * u``                     ``param.add_(u, alpha=-lr)``
 ``addcdiv``         ``w <- w + (scale * u) / d``               ``param.addcdiv_(u, d, value=-lr)``
 ==================  =========================================  ==================================
+
+``bias_correction(beta, t)`` (public, exported by ``optbench.optimizers``) is torch's
+``1 - beta1 ** step``, per entry of an ``(R,)`` beta.
 """
 
 from __future__ import annotations
