@@ -1,4 +1,5 @@
-"""The six optimizers of optbench, in place and vectorized over runs.
+"""The six optimizers of optbench, in place and vectorized over runs, and the public base
+class for writing your own (``Optimizer``, ``Hyperparameter``: see ``Optimizer``'s docstring).
 
 ``REGISTRY`` maps a name to its class; see ``docs/contracts.md`` section 1::
 
@@ -9,9 +10,11 @@
 """
 
 from ._blocks import get_num_threads, set_num_threads
+from ._primitives import bias_correction
 from .adagrad import AdaGrad
 from .adam import Adam
 from .base import Optimizer
+from .hyperparameter import Hyperparameter
 from .rmsprop import RMSProp
 from .sgd import SGD, Momentum, Nesterov
 
@@ -29,10 +32,12 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "Hyperparameter",
     "Momentum",
     "Nesterov",
     "Optimizer",
     "RMSProp",
+    "bias_correction",
     "get_num_threads",
     "set_num_threads",
 ]

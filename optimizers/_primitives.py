@@ -23,6 +23,9 @@ primitive           update                                     torch source
 ``apply``           ``w <- w + scale * u``                     ``param.add_(u, alpha=-lr)``
 ``addcdiv``         ``w <- w + (scale * u) / d``               ``param.addcdiv_(u, d, value=-lr)``
 ==================  =========================================  ==================================
+
+``bias_correction(beta, t)`` (public, exported by ``optbench.optimizers``) is torch's
+``1 - beta1 ** step``, per entry of an ``(R,)`` beta.
 """
 
 from __future__ import annotations
@@ -138,13 +141,21 @@ def addcdiv(w, u, d, scale, scratch):
     np.add(w, scratch, out=w)
 
 
-def power(base, t: int):
-    """``base ** t`` by the C library's ``pow``, elementwise for an ``(R,)`` base.
+def bias_correction(beta, t: int):
+    """``1 - beta ** t``, Adam's bias correction of a moving average after ``t`` steps, for a
+    float or an ``(R,)`` array ``beta``.
 
-    Python's float power (what torch's bias corrections use) for every entry, so a batched
-    run and a single run compute the same bits; distinct values are computed once.
+    Each entry's power is Python's (the C library's ``pow``, as torch's scalar bias corrections),
+    so that an ``(R,)`` sweep computes the bits of each run alone: NumPy's vectorized ``**``
+    differs from it in the last bit for some entries. Distinct values are computed once.
     """
-    if not isinstance(base, np.ndarray):
-        return base**t
-    values, inverse = np.unique(base, return_inverse=True)
-    return np.array([math.pow(float(b), t) for b in values])[inverse]
+    if not isinstance(beta, np.ndarray):
+        return 1.0 - beta**t
+    values, inverse = np.unique(beta, return_inverse=True)
+    return 1.0 - np.array([math.pow(float(b), t) for b in values])[inverse]
+
+
+def lerp_branches(w) -> dict:
+    """``lerp_branch`` of the weights ``w`` (float64) once rounded to each float dtype: the
+    branch torch takes depends on the weight in the parameter's dtype."""
+    return {dt: lerp_branch(np.asarray(w, dtype=dt)) for dt in (np.dtype("f4"), np.dtype("f8"))}

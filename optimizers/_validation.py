@@ -15,7 +15,7 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _describe(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
+def describe(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
     left = "(" if lo_open else "["
     right = ")" if hi_open else "]"
     return f"{left}{lo:g}, {hi:g}{right}"
@@ -34,7 +34,7 @@ def hyperparameter(
 
     Returns a Python float, or a read-only float64 array of shape ``(R,)``.
     """
-    allowed = _describe(lo, hi, lo_open, hi_open)
+    allowed = describe(lo, hi, lo_open, hi_open)
     if isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be a real number or an (R,) array in {allowed}, got a bool")
     if isinstance(value, numbers.Real):

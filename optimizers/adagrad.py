@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
 from . import _primitives as P
-from . import _validation as check
 from .base import Optimizer
+from .hyperparameter import Hyperparameter
 
 
 class AdaGrad(Optimizer):
@@ -46,55 +44,27 @@ class AdaGrad(Optimizer):
         array([0.5])
     """
 
-    CONVENTIONS = ("torch", "seed", "optax")
-    PRESETS: ClassVar[dict[str, dict]] = {
+    lr = Hyperparameter(1e-2)
+    lr_decay = Hyperparameter(0.0)
+    weight_decay = Hyperparameter(0.0)
+    initial_accumulator_value = Hyperparameter(None)
+    eps = Hyperparameter(1e-10)
+    eps_inside_sqrt = Hyperparameter(None)
+    conventions: ClassVar[dict[str, dict]] = {
         "torch": {"eps_inside_sqrt": False, "initial_accumulator_value": 0.0},
         "seed": {"eps_inside_sqrt": True, "initial_accumulator_value": 0.0},
         "optax": {"eps_inside_sqrt": True, "initial_accumulator_value": 0.1},
     }
-    N_SCRATCH = 3
+    state = ("sum",)
+    scratch = ("u", "d")
 
-    def __init__(
-        self,
-        params,
-        lr=1e-2,
-        lr_decay=0.0,
-        weight_decay=0.0,
-        initial_accumulator_value=None,
-        eps=1e-10,
-        convention: str = "torch",
-        eps_inside_sqrt: bool | None = None,
-    ):
-        opts = self._resolve(
-            convention,
-            eps_inside_sqrt=eps_inside_sqrt,
-            initial_accumulator_value=initial_accumulator_value,
-        )
-        check.flag("eps_inside_sqrt", opts["eps_inside_sqrt"])
-        hp = {
-            "lr": check.hyperparameter("lr", lr),
-            "lr_decay": check.hyperparameter("lr_decay", lr_decay),
-            "weight_decay": check.hyperparameter("weight_decay", weight_decay),
-            "initial_accumulator_value": check.hyperparameter(
-                "initial_accumulator_value", opts.pop("initial_accumulator_value")
-            ),
-            "eps": check.hyperparameter("eps", eps),
-        }
-        super().__init__(params, hp, opts)
+    def initial_state(self, h):
+        return {"sum": h.initial_accumulator_value}
 
-    def _state_init(self) -> dict:
-        return {"sum": self.hparams["initial_accumulator_value"]}
+    def step_coefficients(self, t, h):
+        return {"neg_clr": -(h.lr / (1 + (t - 1) * h.lr_decay))}
 
-    def _coefficients(self, t):
-        hp = self.hparams
-        if t is not None:
-            return {"neg_clr": -(hp["lr"] / (1 + (t - 1) * hp["lr_decay"]))}
-        wd = hp["weight_decay"]
-        return {"eps": hp["eps"], "wd": None if not isinstance(wd, np.ndarray) and wd == 0 else wd}
-
-    def _update(self, w, g, st, s, c):
-        if c["wd"] is not None:
-            g = P.decayed_grad(g, w, c["wd"], s[0])
-        P.sum_of_squares(st["sum"], g, s[1])
-        std = P.root(st["sum"], c["eps"], self.options["eps_inside_sqrt"], out=s[1])
-        P.addcdiv(w, g, std, c["neg_clr"], s[2])
+    def update(self, w, g, s, h):
+        P.sum_of_squares(s.sum, g, s.d)
+        std = P.root(s.sum, h.eps, h.eps_inside_sqrt, out=s.d)
+        P.addcdiv(w, g, std, h.neg_clr, s.u)

@@ -8,8 +8,8 @@ from typing import ClassVar
 import numpy as np
 
 from . import _primitives as P
-from . import _validation as check
 from .base import Optimizer
+from .hyperparameter import Hyperparameter
 
 
 class Adam(Optimizer):
@@ -56,77 +56,56 @@ class Adam(Optimizer):
         array([0.9])
     """
 
-    CONVENTIONS = ("torch", "seed", "optax")
-    PRESETS: ClassVar[dict[str, dict]] = {
+    lr = Hyperparameter(1e-3)
+    betas = Hyperparameter((0.9, 0.999), hi=1.0)
+    eps = Hyperparameter(1e-8)
+    weight_decay = Hyperparameter(0.0)
+    amsgrad = Hyperparameter(False)
+    correct_moments = Hyperparameter(None)
+    eps_root = Hyperparameter(0.0)
+    conventions: ClassVar[dict[str, dict]] = {
         "torch": {"correct_moments": False},
         "seed": {"correct_moments": True},
         "optax": {"correct_moments": True},
     }
-    N_SCRATCH = 3
+    state = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    scratch = ("u", "d")
 
-    def __init__(
-        self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0.0,
-        amsgrad: bool = False,
-        convention: str = "torch",
-        correct_moments: bool | None = None,
-        eps_root=0.0,
-    ):
-        opts = self._resolve(convention, correct_moments=correct_moments)
-        check.flag("correct_moments", opts["correct_moments"])
-        opts["amsgrad"] = check.flag("amsgrad", amsgrad)
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        hp = {
-            "lr": check.hyperparameter("lr", lr),
-            "beta1": check.hyperparameter("betas[0]", betas[0], 0.0, 1.0),
-            "beta2": check.hyperparameter("betas[1]", betas[1], 0.0, 1.0),
-            "eps": check.hyperparameter("eps", eps),
-            "weight_decay": check.hyperparameter("weight_decay", weight_decay),
-            "eps_root": check.hyperparameter("eps_root", eps_root),
-        }
-        if not opts["correct_moments"] and np.any(np.asarray(hp["eps_root"]) != 0):
+    def validate(self, h):
+        if not h.correct_moments and np.any(np.asarray(h.eps_root) != 0):
             raise ValueError(
                 "eps_root must be 0 with correct_moments=False (torch's arithmetic); "
                 "use convention='optax' for eps_root"
             )
-        super().__init__(params, hp, opts)
 
-    def _state_init(self) -> dict:
+    def initial_state(self, h):
         state = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
-        if self.options["amsgrad"]:
+        if h.amsgrad:
             state["max_exp_avg_sq"] = 0.0
         return state
 
-    def _derive(self, c):
-        return {"lerp": P.lerp_branch(c["one_minus_beta1"])}
+    def static_coefficients(self, h):
+        beta1, beta2 = h.betas
+        er = h.eps_root
+        return {
+            "beta1": beta1,
+            "beta2": beta2,
+            "one_minus_beta1": 1.0 - beta1,
+            "one_minus_beta2": 1.0 - beta2,
+            "lerp": P.lerp_branches(1.0 - beta1),  # dtype -> torch's lerp formula
+            "neg_lr": -h.lr,
+            "add_eps_root": isinstance(er, np.ndarray) or er != 0,
+        }
 
-    def _coefficients(self, t):
-        hp = self.hparams
-        if t is None:
-            wd, er = hp["weight_decay"], hp["eps_root"]
-            return {
-                "beta1": hp["beta1"],
-                "beta2": hp["beta2"],
-                "one_minus_beta1": 1.0 - hp["beta1"],
-                "one_minus_beta2": 1.0 - hp["beta2"],
-                "eps": hp["eps"],
-                "neg_lr": -hp["lr"],
-                "wd": None if not isinstance(wd, np.ndarray) and wd == 0 else wd,
-                "eps_root": None if not isinstance(er, np.ndarray) and er == 0 else er,
-            }
-        bc1 = 1.0 - P.power(hp["beta1"], t)
-        bc2 = 1.0 - P.power(hp["beta2"], t)
-        if self.options["correct_moments"]:
+    def step_coefficients(self, t, h):
+        bc1 = P.bias_correction(h.beta1, t)
+        bc2 = P.bias_correction(h.beta2, t)
+        if h.correct_moments:
             return {"bc1": bc1, "bc2": bc2}
         sqrt_bc2 = math.sqrt(bc2) if isinstance(bc2, float) else np.sqrt(bc2)
         if isinstance(sqrt_bc2, float) and sqrt_bc2 == 1.0:
             sqrt_bc2 = None  # x / 1 = x: the division is skipped, same bits
-        return {"neg_step_size": self._neg_step_size(hp["lr"], bc1), "sqrt_bc2": sqrt_bc2}
+        return {"neg_step_size": self._neg_step_size(h.lr, bc1), "sqrt_bc2": sqrt_bc2}
 
     def _neg_step_size(self, lr, bc1):
         """``-(lr / bc1)``, computed as ``(-lr) / bc1`` (the same bits: IEEE division rounds
@@ -142,33 +121,33 @@ class Adam(Optimizer):
             return self._neg_lr  # (-lr) / 1 = -lr exactly
         return np.divide(self._neg_lr, bc1, out=buf)
 
-    def _update(self, w, g, st, s, c):
-        if c["wd"] is not None:
-            g = P.decayed_grad(g, w, c["wd"], s[0])
-        m, v = st["exp_avg"], st["exp_avg_sq"]
-        if self.options["correct_moments"]:
-            self._update_corrected(w, g, m, v, st, s, c)
+    def update(self, w, g, s, h):
+        if h.correct_moments:
+            self._update_corrected(w, g, s, h)
             return
-        P.lerp(m, g, c["one_minus_beta1"], s[1], c["lerp"])
-        P.ema_of_squares(v, g, c["beta2"], c["one_minus_beta2"], s[1])
-        if self.options["amsgrad"]:
-            v = np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
-        d = np.sqrt(v, out=s[1])
-        if c["sqrt_bc2"] is not None:
-            np.divide(d, c["sqrt_bc2"], out=d)
-        np.add(d, c["eps"], out=d)
-        P.addcdiv(w, m, d, c["neg_step_size"], s[2])
+        m, v = s.exp_avg, s.exp_avg_sq
+        P.lerp(m, g, h.one_minus_beta1, s.u, h.lerp[w.dtype])
+        P.ema_of_squares(v, g, h.beta2, h.one_minus_beta2, s.u)
+        if h.amsgrad:
+            v = np.maximum(s.max_exp_avg_sq, v, out=s.max_exp_avg_sq)
+        d = np.sqrt(v, out=s.u)
+        if h.sqrt_bc2 is not None:
+            np.divide(d, h.sqrt_bc2, out=d)
+        np.add(d, h.eps, out=d)
+        P.addcdiv(w, m, d, h.neg_step_size, s.d)
 
-    def _update_corrected(self, w, g, m, v, st, s, c):
-        P.ema(m, g, c["beta1"], c["one_minus_beta1"], s[1])
-        P.ema_of_squares(v, g, c["beta2"], c["one_minus_beta2"], s[1], square_first=True)
-        m_hat = np.divide(m, c["bc1"], out=s[1])
-        v_hat = np.divide(v, c["bc2"], out=s[2])
-        if self.options["amsgrad"]:
-            v_hat = np.maximum(st["max_exp_avg_sq"], v_hat, out=st["max_exp_avg_sq"])
-        if c["eps_root"] is not None:
-            v_hat = np.add(v_hat, c["eps_root"], out=s[2])
-        d = np.sqrt(v_hat, out=s[2])
-        np.add(d, c["eps"], out=d)
+    @staticmethod
+    def _update_corrected(w, g, s, h):
+        m, v = s.exp_avg, s.exp_avg_sq
+        P.ema(m, g, h.beta1, h.one_minus_beta1, s.u)
+        P.ema_of_squares(v, g, h.beta2, h.one_minus_beta2, s.u, square_first=True)
+        m_hat = np.divide(m, h.bc1, out=s.u)
+        v_hat = np.divide(v, h.bc2, out=s.d)
+        if h.amsgrad:
+            v_hat = np.maximum(s.max_exp_avg_sq, v_hat, out=s.max_exp_avg_sq)
+        if h.add_eps_root:
+            v_hat = np.add(v_hat, h.eps_root, out=s.d)
+        d = np.sqrt(v_hat, out=s.d)
+        np.add(d, h.eps, out=d)
         np.divide(m_hat, d, out=d)
-        P.apply(w, d, c["neg_lr"], d)
+        P.apply(w, d, h.neg_lr, d)

@@ -1,202 +1,236 @@
-"""The base class shared by the six optimizers: parameters, state, validation, step counter.
-
-A subclass contributes only
-
-- ``CONVENTIONS`` and ``PRESETS`` (finer options each convention selects),
-- ``_coefficients(t)``: the float64 coefficients of step ``t`` (scalars or ``(R,)`` arrays),
-- ``_state_init()``: the names and initial values of its per-parameter state arrays,
-- ``_update(w, g, st, s, c)``: the update of one block, written with ``_primitives``.
-
-The base validates everything before any work, allocates state and scratch once, and runs
-``_update`` block by block (``_blocks.py``), so a step allocates nothing of a parameter's size.
-"""
+"""``Optimizer``, the public base class of every optimizer of optbench (and of yours)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import ClassVar
 
 import numpy as np
 
-from . import _blocks
+from . import _spec as spec_
 from . import _validation as check
+from ._engine import Engine
 
 
 class Optimizer:
-    """Base of the optimizers; see the subclasses for the update rules."""
+    r"""Base class of the optimizers: a subclass declares its hyperparameters, state and scratch
+    arrays, and writes its update rule in plain NumPy; the base does everything else.
 
-    CONVENTIONS: ClassVar[tuple[str, ...]] = ("torch",)
-    PRESETS: ClassVar[dict[str, dict]] = {"torch": {}}
-    #: Scratch arrays one block needs.
-    N_SCRATCH = 2
+    Example, signSGD with momentum (m <- beta m + (1 - beta) g;  w <- w - lr sign(m))::
 
-    def __init__(self, params, hparams: dict, options: dict):
-        self.hparams = dict(hparams)
-        self.options = dict(options)
-        self.R = check.runs(self.hparams)
-        self.params = check.params(params, self.R, self.hparams)
+        >>> import inspect
+        >>> import numpy as np
+        >>> from optbench.optimizers import Hyperparameter, Optimizer
+        >>> class Signum(Optimizer):
+        ...     '''w <- w - lr sign(m),  m <- beta m + (1 - beta) g.'''
+        ...     lr = Hyperparameter(0.01)
+        ...     beta = Hyperparameter(0.9, hi=1)         # in [0, 1)
+        ...     state = ("m",)                           # zeros like each parameter
+        ...     scratch = ("u",)                         # one block of working memory
+        ...
+        ...     def static_coefficients(self, h):        # once, in float64
+        ...         return {"one_minus_beta": 1 - h.beta}
+        ...
+        ...     def update(self, w, g, s, h):            # one block, in place
+        ...         s.m *= h.beta
+        ...         s.m += np.multiply(g, h.one_minus_beta, out=s.u)
+        ...         w -= np.multiply(np.sign(s.m, out=s.u), h.lr, out=s.u)
+        >>> inspect.signature(Signum)
+        <Signature (params, lr=0.01, beta=0.9)>
+        >>> w = np.array([1.0, -2.0])
+        >>> opt = Signum([w], lr=0.5)
+        >>> opt.step([np.array([3.0, -0.5])]); w
+        array([ 0.5, -1.5])
+        >>> W = np.ones((3, 2))                          # three runs, one lr each
+        >>> Signum([W], lr=np.array([0.1, 0.2, 0.3])).step([np.ones((3, 2))]); W
+        array([[0.9, 0.9],
+               [0.8, 0.8],
+               [0.7, 0.7]])
+
+    **Declarations** (class attributes):
+
+    - hyperparameters, ``name = Hyperparameter(default, lo, hi, ...)``, in signature order
+      (see :class:`Hyperparameter`): real numbers (scalars or ``(R,)`` arrays, one value per
+      run), tuples of them (``betas``), bools and strings (one value per batch). Assigning a
+      plain value to an inherited hyperparameter's name fixes it (``nesterov = True``);
+    - ``state``: names of arrays shaped like each parameter (zeros unless ``initial_state``
+      says otherwise), kept across steps; ``opt.state[i][name]`` on an instance;
+    - ``scratch``: names of working arrays as large as a block, one set per thread;
+    - ``weight_decay_mode``: with a ``weight_decay`` hyperparameter, the base applies it
+      before ``update``: ``"l2"`` (default, ``g <- g + wd * w`` in a buffer of its own, as
+      ``torch.optim``'s ``weight_decay``), ``"decoupled"`` (``w <- w (1 - lr wd)``, as
+      ``torch.optim.AdamW``) or ``None`` (the rule applies it itself); nothing at all when
+      ``weight_decay`` is a scalar 0;
+    - ``conventions`` (optional): ``{"torch": {option: value, ...}, "seed": {...}}``. The class
+      then takes ``convention=`` (default: the first), and hyperparameters left at ``None``
+      take the chosen preset's value. ``CONVENTIONS`` lists the names (empty without).
+
+    **Hooks** (methods; ``h`` is a namespace of the float64 values: hyperparameters as Python
+    floats or read-only ``(R,)`` arrays, tuples, options, ``convention``; each hook also sees
+    what the hooks before it returned):
+
+    - ``validate(self, h)``: checks across hyperparameters; raise ``ValueError`` naming them;
+    - ``initial_state(self, h) -> {name: value}``: the state arrays this instance has, and
+      their initial value (a float or an ``(R,)`` array); default: every ``state``, zeros;
+    - ``static_coefficients(self, h) -> dict``: values computed once (``1 - beta``);
+    - ``step_coefficients(self, t, h) -> dict``: values of step ``t = 1, 2, ...`` (bias
+      corrections: use :func:`bias_correction`, which gives an ``(R,)`` sweep the bits of
+      separate runs), the same names every step;
+    - ``update(self, w, g, s, h)``: the rule, on one block (required).
+
+    **What update receives.** ``w``: a block of a parameter, to update in place. ``g``: the
+    gradient of that block (after L2 weight decay); read-only, never write into it. ``s.<name>``:
+    the block's state arrays (update in place; they persist) and scratch arrays (which hold
+    garbage from earlier calls: overwrite before reading). ``h.<name>``: hyperparameters and
+    coefficients cast to the parameter's dtype and shaped to broadcast along the block's runs:
+    a 0-d array, a ``(k, 1)`` column (a block of k runs), or ``(R, 1, ..., 1)`` (a parameter
+    updated whole); bools and strings as they are. Use ``out=`` and in-place operators: a step
+    should allocate nothing of a parameter's size.
+
+    **What the base does.** Binds arguments to the declared signature (positional in declaration
+    order, ``TypeError`` naming an unknown keyword); validates every value at construction
+    (``ValueError`` naming the parameter and its range, ``(R,)`` lengths against the parameters'
+    leading axis); creates state and scratch once; runs ``update`` over cache-sized blocks in
+    threads (or whole, for arrays that are not C-contiguous: the same bits); applies weight
+    decay; counts steps; ``state_dict`` / ``load_state_dict``; ``repr``.
+    """
+
+    CONVENTIONS: ClassVar[tuple[str, ...]] = ()
+    conventions: ClassVar[dict[str, dict]] = {}
+    state: ClassVar[tuple[str, ...]] = ()
+    scratch: ClassVar[tuple[str, ...]] = ()
+    weight_decay_mode: ClassVar[str | None] = "l2"
+    _spec: ClassVar[spec_.Spec | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        spec = spec_.build(cls, Optimizer)
+        cls._spec = spec
+        cls.CONVENTIONS = tuple(spec.conventions)
+        cls.__signature__ = spec.signature
+        cls.__init__ = spec_.make_init(cls, spec.signature, Optimizer.__init__)
+
+    def __init__(self, params, *args, **kwargs):
+        spec = type(self)._spec
+        if spec is None:
+            raise TypeError("Optimizer is a base class: subclass it with an update rule")
+        try:
+            bound = spec.signature.bind(params, *args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__}(): {exc}") from None
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["params"]
+        self.hparams: dict = spec.resolve(arguments)
+        numeric = spec.numeric(self.hparams)
+        self.R: int | None = check.runs(numeric)
+        h = SimpleNamespace(**self.hparams, **spec.fixed)
+        self.validate(h)
+        self.params: list[np.ndarray] = check.params(params, self.R, numeric)
         self.step_count = 0
-        self.state = [self._new_state(p) for p in self.params]
-        self._static = {dt: self._cast_static(dt) for dt in check.FLOAT_DTYPES}
-        self._layout = [self._lay_out(i) for i in range(len(self.params))]
-        self._scratch: dict = {}
-        for dtype in {p.dtype for p in self.params}:
-            for worker in range(_blocks.get_num_threads()):
-                self._allocate_scratch(worker, dtype)
+        self._extend(h, self.static_coefficients(h), "static_coefficients")
+        self._h = h
+        self._step_names: frozenset | None = None
+        self.state: list[dict[str, np.ndarray]] = [
+            self._new_state(p, self._initial_state(h)) for p in self.params
+        ]
+        decay, value = self._weight_decay(h, spec.weight_decay)
+        self._engine = Engine(
+            self.update, self.params, self.state, vars(h), spec.scratch, decay, value, self.R
+        )
 
-    # -- construction helpers -------------------------------------------------------------
-    @classmethod
-    def _resolve(cls, convention: str, **options) -> dict:
-        """The finer options: the given ones, the rest from the convention's preset."""
-        check.choice("convention", convention, cls.CONVENTIONS)
-        preset = cls.PRESETS[convention]
-        resolved = {k: (preset[k] if v is None else v) for k, v in options.items()}
-        return {"convention": convention, **resolved}
+    # -- hooks (override) --------------------------------------------------------------------
+    def validate(self, h) -> None:
+        """Checks across hyperparameters; raise ``ValueError`` naming them."""
 
-    def _state_init(self) -> dict:
-        """State name -> initial value (float or ``(R,)`` array); override."""
+    def initial_state(self, h) -> dict:
+        """State name -> initial value (float or ``(R,)`` array); default: all, zeros."""
+        return dict.fromkeys(type(self)._spec.state, 0.0)
+
+    def static_coefficients(self, h) -> dict:
+        """Float64 values computed once from the hyperparameters ``h``."""
         return {}
 
-    def _new_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        state = {}
-        for name, value in self._state_init().items():
-            arr = np.empty_like(p)  # the parameter's memory order (F-ordered (R, d) too)
-            arr[...] = self._column(value, p.ndim)
-            state[name] = arr
-        return state
-
-    @staticmethod
-    def _column(value, ndim: int):
-        """An ``(R,)`` array shaped to broadcast along axis 0 of an ``ndim``-array."""
-        if isinstance(value, np.ndarray):
-            return value.reshape(value.shape + (1,) * (ndim - 1))
-        return value
-
-    def _lay_out(self, i: int):
-        """Blocks and their views of parameter ``i`` (None: not C-contiguous, update whole)."""
-        p = self.params[i]
-        arrays = [p, *self.state[i].values()]
-        if not all(a.flags.c_contiguous for a in arrays) or p.size == 0:
-            return None
-        rows = self.R if self.R is not None else 1
-        blocks = _blocks.plan(p.size, rows, self.R is not None, _blocks.chunk_elements(p.dtype))
-        p2 = p.reshape(rows, -1)
-        st2 = {k: v.reshape(rows, -1) for k, v in self.state[i].items()}
-        return [(b, p2[b.index], {k: v[b.index] for k, v in st2.items()}) for b in blocks]
-
-    # -- coefficients -----------------------------------------------------------------------
-    def _coefficients(self, t: int | None) -> dict:
-        """Float64 coefficients: static ones for ``t=None``, else those of step ``t``."""
+    def step_coefficients(self, t: int, h) -> dict:
+        """Float64 values of step ``t`` (1, 2, ...), the same names every step."""
         return {}
 
-    def _cast_static(self, dtype) -> dict:
-        """The static coefficients in ``dtype``, with what ``_derive`` computes from them."""
-        c = self._cast(self._coefficients(None), dtype)
-        c.update(self._derive(c))
-        return c
+    def update(self, w, g, s, h) -> None:
+        """Update the block ``w`` in place from its gradient ``g``; see the class docstring."""
+        raise NotImplementedError(f"{type(self).__name__} must define update(self, w, g, s, h)")
 
-    def _derive(self, c: dict) -> dict:
-        """Values derived once from the dtype-cast static coefficients ``c``; override."""
-        return {}
-
-    @staticmethod
-    def _cast(coefs: dict, dtype) -> dict:
-        """Round float64 coefficients to the parameter dtype, as torch does for its scalars.
-
-        Scalars become 0-d arrays: NumPy takes them in a ufunc call faster than scalars.
-        """
-        dtype = np.dtype(dtype)
-        out = {}
-        for k, v in coefs.items():
-            if isinstance(v, np.ndarray | float):
-                out[k] = np.asarray(v, dtype=dtype)
-            else:
-                out[k] = v
-        return out
-
-    # -- the step -----------------------------------------------------------------------------
+    # -- the step ------------------------------------------------------------------------------
     def step(self, grads) -> None:
         """One update of every parameter in place, from ``grads`` (read during the call only)."""
         grads = check.grads(grads, self.params)
         self.step_count += 1
-        per_step = self._coefficients(self.step_count)
-        casts = {}
-        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            if p.dtype not in casts:
-                casts[p.dtype] = self._cast(per_step, p.dtype)
-            self._step_param(i, g, casts[p.dtype])
+        per_step = self.step_coefficients(self.step_count, self._h)
+        if per_step.keys() != self._step_names:
+            self._check_step_names(per_step)
+        self._engine.run(grads, per_step)
 
-    def _step_param(self, i: int, g: np.ndarray, per_step: dict) -> None:
-        p, layout = self.params[i], self._layout[i]
-        if layout is None or not g.flags.c_contiguous:
-            s = self._whole_scratch(i)
-            sel = (slice(None),) + (None,) * (p.ndim - 1) if self.R is not None else None
-            static = self._static_selected(p.dtype, p.ndim, sel)
-            c = {**static, **self._select(per_step, sel)}
-            self._update(p, g, self.state[i], s, c)
+    # -- construction helpers ------------------------------------------------------------------
+    def _extend(self, h, values: dict, hook: str) -> None:
+        """Add a hook's values to ``h``, refusing names ``h`` already has."""
+        taken = sorted(set(values) & set(vars(h)))
+        if taken:
+            raise TypeError(
+                f"{type(self).__name__}.{hook} returned {taken}: names h already has "
+                f"({', '.join(vars(h))})"
+            )
+        vars(h).update(values)
+
+    def _check_step_names(self, per_step: dict) -> None:
+        if self._step_names is None:
+            self._extend(SimpleNamespace(**vars(self._h)), per_step, "step_coefficients")
+            self._step_names = frozenset(per_step)
             return
-        c = {**self._static[p.dtype], **per_step}
-        g2 = g.reshape(self.R or 1, -1)
+        raise TypeError(
+            f"{type(self).__name__}.step_coefficients returned {sorted(per_step)} at step "
+            f"{self.step_count}, but {sorted(self._step_names)} before: the same names every step"
+        )
 
-        def task(items, worker):
-            for b, pv, stv in items:
-                s = self._scratch_views(worker, p.dtype, b.shape)
-                cb = c if b.sel is None else self._select(c, b.sel)
-                self._update(pv, g2[b.index], stv, s, cb)
-
-        _blocks.run_split(task, layout, p.size)
-
-    def _static_selected(self, dtype, ndim: int, sel) -> dict:
-        """The static coefficients of ``dtype`` with ``sel`` (the selection for ``ndim``-arrays)
-        applied, cached: the whole-array path then selects only the per-step ones each step."""
-        key = ("static", dtype, ndim)
-        c = self._scratch.get(key)
-        if c is None:
-            c = self._scratch[key] = self._select(self._static[dtype], sel)
-        return c
+    def _initial_state(self, h) -> dict:
+        declared = type(self)._spec.state
+        initial = self.initial_state(h)
+        unknown = sorted(set(initial) - set(declared))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.initial_state returned {unknown}, not declared in "
+                f"state={declared!r}"
+            )
+        for name, value in initial.items():
+            if isinstance(value, np.ndarray) and value.ndim and value.shape != (self.R,):
+                raise ValueError(
+                    f"the initial value of state {name!r} must be a scalar or an (R,) array with "
+                    f"R={self.R}, got shape {value.shape}"
+                )
+        return {name: initial[name] for name in declared if name in initial}
 
     @staticmethod
-    def _select(c: dict, sel) -> dict:
-        if sel is None:
-            return c
-        return {k: (v[sel] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in c.items()}
+    def _new_state(p: np.ndarray, initial: dict) -> dict[str, np.ndarray]:
+        state = {}
+        for name, value in initial.items():
+            arr = np.empty_like(p)  # the parameter's memory order (F-ordered (R, d) too)
+            if isinstance(value, np.ndarray) and value.ndim:
+                value = value.reshape(value.shape + (1,) * (p.ndim - 1))
+            arr[...] = value
+            state[name] = arr
+        return state
 
-    def _scratch_views(self, worker: int, dtype, shape: tuple) -> list[np.ndarray]:
-        views = self._scratch.get((worker, dtype, shape))
-        if views is None:  # a thread added after construction (set_num_threads)
-            self._allocate_scratch(worker, dtype)
-            views = self._scratch[(worker, dtype, shape)]
-        return views
+    @staticmethod
+    def _weight_decay(h, mode: str | None) -> tuple[str | None, object]:
+        """The decay the base applies (None when off) and its float64 coefficient."""
+        if mode is None:
+            return None, None
+        wd = h.weight_decay
+        if not isinstance(wd, np.ndarray) and wd == 0:
+            return None, None
+        return mode, (wd if mode == "l2" else 1.0 - h.lr * wd)
 
-    def _allocate_scratch(self, worker: int, dtype) -> None:
-        """``N_SCRATCH`` arrays as large as the largest block of ``dtype``, and their views
-        shaped like each block, for one thread (done at construction: steps allocate nothing)."""
-        shapes = {
-            b.shape
-            for p, layout in zip(self.params, self._layout, strict=True)
-            if layout is not None and p.dtype == dtype
-            for b, _, _ in layout
-        }
-        if not shapes:
-            return
-        n = max(int(np.prod(shape)) for shape in shapes)
-        flat = [np.empty(n, dtype) for _ in range(self.N_SCRATCH)]
-        for shape in shapes:
-            size = int(np.prod(shape))
-            self._scratch[(worker, dtype, shape)] = [a[:size].reshape(shape) for a in flat]
-
-    def _whole_scratch(self, i: int) -> list[np.ndarray]:
-        key = ("whole", i)
-        if key not in self._scratch:
-            p = self.params[i]
-            self._scratch[key] = [np.empty_like(p) for _ in range(self.N_SCRATCH)]
-        return self._scratch[key]
-
-    def _update(self, w, g, st, s, c) -> None:
-        raise NotImplementedError
-
-    # -- state ---------------------------------------------------------------------------------
+    # -- state -----------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """``{"step": int, "state": [{name: array}, ...], "hparams": {...}, "options": {...}}``.
+        """``{"step": int, "state": [{name: array}, ...], "hparams": {...}}``.
 
         Arrays are copies; loading the dict into an optimizer built with the same arguments
         on the same parameter values continues the exact same sequence of iterates.
@@ -204,17 +238,14 @@ class Optimizer:
         return {
             "step": self.step_count,
             "state": [{k: v.copy() for k, v in st.items()} for st in self.state],
-            "hparams": {
-                k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.hparams.items()
-            },
-            "options": dict(self.options),
+            "hparams": {k: _copy(v) for k, v in self.hparams.items()},
         }
 
     def load_state_dict(self, d: dict) -> None:
         """Copy the step count and state arrays of ``d`` into this optimizer's buffers.
 
         Hyperparameters are not loaded: they stay those given at construction (``d`` carries
-        them under ``"hparams"`` and ``"options"`` for the record).
+        them under ``"hparams"`` for the record).
         Raises ``ValueError`` if the state does not fit, before changing anything.
         """
         if not isinstance(d, dict) or "step" not in d or "state" not in d:
@@ -240,6 +271,14 @@ class Optimizer:
         self.step_count = int(step)
 
     def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={v!r}" for k, v in {**self.hparams, **self.options}.items())
+        hp = ", ".join(f"{k}={v!r}" for k, v in self.hparams.items())
         shapes = ", ".join(str(p.shape) for p in self.params)
         return f"{type(self).__name__}([{shapes}], {hp})"
+
+
+def _copy(v):
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, tuple):
+        return tuple(_copy(x) for x in v)
+    return v

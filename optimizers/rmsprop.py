@@ -7,8 +7,8 @@ from typing import ClassVar
 import numpy as np
 
 from . import _primitives as P
-from . import _validation as check
 from .base import Optimizer
+from .hyperparameter import Hyperparameter
 
 
 class RMSProp(Optimizer):
@@ -52,92 +52,64 @@ class RMSProp(Optimizer):
         array([0.8])
     """
 
-    CONVENTIONS = ("torch", "seed", "optax")
-    PRESETS: ClassVar[dict[str, dict]] = {
+    lr = Hyperparameter(1e-2)
+    alpha = Hyperparameter(0.99, hi=1.0)
+    eps = Hyperparameter(1e-8)
+    weight_decay = Hyperparameter(0.0)
+    momentum = Hyperparameter(0.0, hi=1.0)
+    centered = Hyperparameter(False)
+    eps_inside_sqrt = Hyperparameter(None)
+    bias_correction = Hyperparameter(None)
+    conventions: ClassVar[dict[str, dict]] = {
         "torch": {"eps_inside_sqrt": False, "bias_correction": False},
         "seed": {"eps_inside_sqrt": True, "bias_correction": False},
         "optax": {"eps_inside_sqrt": True, "bias_correction": False},
     }
-    N_SCRATCH = 3
+    state = ("square_avg", "grad_avg", "momentum_buffer")
+    scratch = ("u", "v")
 
-    def __init__(
-        self,
-        params,
-        lr=1e-2,
-        alpha=0.99,
-        eps=1e-8,
-        weight_decay=0.0,
-        momentum=0.0,
-        centered: bool = False,
-        convention: str = "torch",
-        eps_inside_sqrt: bool | None = None,
-        bias_correction: bool | None = None,
-    ):
-        opts = self._resolve(
-            convention, eps_inside_sqrt=eps_inside_sqrt, bias_correction=bias_correction
-        )
-        check.flag("eps_inside_sqrt", opts["eps_inside_sqrt"])
-        check.flag("bias_correction", opts["bias_correction"])
-        opts["centered"] = check.flag("centered", centered)
-        hp = {
-            "lr": check.hyperparameter("lr", lr),
-            "alpha": check.hyperparameter("alpha", alpha, 0.0, 1.0),
-            "eps": check.hyperparameter("eps", eps),
-            "weight_decay": check.hyperparameter("weight_decay", weight_decay),
-            "momentum": check.hyperparameter("momentum", momentum, 0.0, 1.0),
-        }
-        super().__init__(params, hp, opts)
+    @staticmethod
+    def _buffered(h) -> bool:
+        return isinstance(h.momentum, np.ndarray) or h.momentum > 0
 
-    def _state_init(self) -> dict:
+    def initial_state(self, h):
         state = {"square_avg": 0.0}
-        if self.options["centered"]:
+        if h.centered:
             state["grad_avg"] = 0.0
-        m = self.hparams["momentum"]
-        if isinstance(m, np.ndarray) or m > 0:
+        if self._buffered(h):
             state["momentum_buffer"] = 0.0
         return state
 
-    def _derive(self, c):
-        return {"lerp": P.lerp_branch(c["one_minus_alpha"])}
-
-    def _coefficients(self, t):
-        hp = self.hparams
-        if t is not None:
-            if not self.options["bias_correction"]:
-                return {}
-            return {"bc": 1.0 - P.power(hp["alpha"], t)}
-        wd = hp["weight_decay"]
+    def static_coefficients(self, h):
         return {
-            "alpha": hp["alpha"],
-            "one_minus_alpha": 1.0 - hp["alpha"],
-            "eps": hp["eps"],
-            "mu": hp["momentum"],
-            "neg_lr": -hp["lr"],
-            "wd": None if not isinstance(wd, np.ndarray) and wd == 0 else wd,
+            "one_minus_alpha": 1.0 - h.alpha,
+            "lerp": P.lerp_branches(1.0 - h.alpha),  # dtype -> torch's lerp formula
+            "neg_lr": -h.lr,
+            "torch_order": h.convention == "torch",
+            "buffered": self._buffered(h),
         }
 
-    def _update(self, w, g, st, s, c):
-        if c["wd"] is not None:
-            g = P.decayed_grad(g, w, c["wd"], s[0])
-        nu = st["square_avg"]
-        torch_order = self.options["convention"] == "torch"
-        P.ema_of_squares(nu, g, c["alpha"], c["one_minus_alpha"], s[1], not torch_order)
-        corrected = self.options["bias_correction"]
-        if corrected:
-            nu = np.divide(nu, c["bc"], out=s[1])
-        if self.options["centered"]:
-            P.lerp(st["grad_avg"], g, c["one_minus_alpha"], s[2], c["lerp"])
-            mean = st["grad_avg"]
-            if corrected:
-                mean = np.divide(mean, c["bc"], out=s[2])
-            sq = np.multiply(mean, mean, out=s[2])
-            nu = np.subtract(nu, sq, out=s[1])
-        d = P.root(nu, c["eps"], self.options["eps_inside_sqrt"], out=s[1])
+    def step_coefficients(self, t, h):
+        return {"bc": P.bias_correction(h.alpha, t)} if h.bias_correction else {}
+
+    def update(self, w, g, s, h):
+        nu = s.square_avg
+        P.ema_of_squares(nu, g, h.alpha, h.one_minus_alpha, s.u, not h.torch_order)
+        if h.bias_correction:
+            nu = np.divide(nu, h.bc, out=s.u)
+        if h.centered:
+            P.lerp(s.grad_avg, g, h.one_minus_alpha, s.v, h.lerp[w.dtype])
+            mean = s.grad_avg
+            if h.bias_correction:
+                mean = np.divide(mean, h.bc, out=s.v)
+            sq = np.multiply(mean, mean, out=s.v)
+            nu = np.subtract(nu, sq, out=s.u)
+        d = P.root(nu, h.eps, h.eps_inside_sqrt, out=s.u)
         # w + (g / d) * (-lr), not torch's addcdiv order (-lr g) / d: a run with momentum 0
         # in an (R,) sweep whose other runs have momentum takes the buffer path,
         # buf = 0 buf + g / d, and must give the bits of the same run alone.
-        u = np.divide(g, d, out=s[1])
-        if "momentum_buffer" in st:
-            P.trace(st["momentum_buffer"], u, c["mu"], None, s[2])
-            u = st["momentum_buffer"]
-        P.apply(w, u, c["neg_lr"], s[2])
+        u = np.divide(g, d, out=s.u)
+        if h.buffered:
+            P.trace(s.momentum_buffer, u, h.momentum, None, s.v)
+            u = s.momentum_buffer
+        P.apply(w, u, h.neg_lr, s.v)

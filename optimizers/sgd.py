@@ -7,8 +7,8 @@ from typing import ClassVar
 import numpy as np
 
 from . import _primitives as P
-from . import _validation as check
 from .base import Optimizer
+from .hyperparameter import Hyperparameter
 
 _PRESETS = {
     "torch": {"ema": False, "buffer_init": "grad", "lr_in_buffer": False},
@@ -73,139 +73,85 @@ class SGD(Optimizer):
         array([ 0.46, -0.92])
     """
 
-    CONVENTIONS = ("torch", "seed", "seed_code", "optax")
-    PRESETS: ClassVar[dict[str, dict]] = _PRESETS
-    N_SCRATCH = 3
+    lr = Hyperparameter(1e-3)
+    momentum = Hyperparameter(0.0, hi=1.0)
+    dampening = Hyperparameter(0.0, hi=1.0, hi_open=False)
+    nesterov = Hyperparameter(False)
+    weight_decay = Hyperparameter(0.0)
+    ema = Hyperparameter(None)
+    buffer_init = Hyperparameter(None, choices=("grad", "zeros"))
+    lr_in_buffer = Hyperparameter(None)
+    conventions: ClassVar[dict[str, dict]] = _PRESETS
+    state = ("v",)
+    scratch = ("u", "tmp")
 
-    def __init__(
-        self,
-        params,
-        lr=1e-3,
-        momentum=0.0,
-        dampening=0.0,
-        nesterov: bool = False,
-        weight_decay=0.0,
-        convention: str = "torch",
-        ema: bool | None = None,
-        buffer_init: str | None = None,
-        lr_in_buffer: bool | None = None,
-    ):
-        opts = self._resolve(
-            convention, ema=ema, buffer_init=buffer_init, lr_in_buffer=lr_in_buffer
-        )
-        check.flag("ema", opts["ema"])
-        check.flag("lr_in_buffer", opts["lr_in_buffer"])
-        check.choice("buffer_init", opts["buffer_init"], ("grad", "zeros"))
-        opts["nesterov"] = check.flag("nesterov", nesterov)
-        hp = {
-            "lr": check.hyperparameter("lr", lr),
-            "momentum": check.hyperparameter("momentum", momentum, 0.0, 1.0),
-            "dampening": check.hyperparameter("dampening", dampening, 0.0, 1.0, hi_open=False),
-            "weight_decay": check.hyperparameter("weight_decay", weight_decay),
-        }
-        damped = np.any(np.asarray(hp["dampening"]) != 0)
-        if opts["nesterov"] and (np.any(np.asarray(hp["momentum"]) == 0) or damped):
+    def validate(self, h):
+        damped = np.any(np.asarray(h.dampening) != 0)
+        if h.nesterov and (np.any(np.asarray(h.momentum) == 0) or damped):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening = 0, got "
-                f"momentum={momentum!r}, dampening={dampening!r}"
+                f"momentum={h.momentum!r}, dampening={h.dampening!r}"
             )
-        if (opts["ema"] or opts["lr_in_buffer"]) and damped:
+        if (h.ema or h.lr_in_buffer) and damped:
             raise ValueError(
                 "dampening must be 0 when ema=True (which sets dampening = momentum) or "
-                f"lr_in_buffer=True, got dampening={dampening!r}"
+                f"lr_in_buffer=True, got dampening={h.dampening!r}"
             )
-        if opts["ema"] and opts["lr_in_buffer"]:
+        if h.ema and h.lr_in_buffer:
             raise ValueError("ema=True and lr_in_buffer=True are exclusive; choose one")
-        super().__init__(params, hp, opts)
 
-    def _has_buffer(self) -> bool:
-        m = self.hparams["momentum"]
-        return isinstance(m, np.ndarray) or m > 0
+    @staticmethod
+    def _buffered(h) -> bool:
+        return isinstance(h.momentum, np.ndarray) or h.momentum > 0
 
-    def _state_init(self) -> dict:
-        return {"v": 0.0} if self._has_buffer() else {}
+    def initial_state(self, h):
+        return {"v": 0.0} if self._buffered(h) else {}
 
-    def _coefficients(self, t):
-        if t is not None:
-            return {"first": t == 1 and self.options["buffer_init"] == "grad"}
-        hp = self.hparams
-        damp = hp["momentum"] if self.options["ema"] else hp["dampening"]
-        if isinstance(hp["momentum"], np.ndarray):  # a run without momentum is plain SGD
-            damp = np.where(hp["momentum"] == 0, 0.0, damp)  # (torch ignores its dampening)
-        scalar_zero = not isinstance(damp, np.ndarray) and damp == 0
-        wd = hp["weight_decay"]
+    def static_coefficients(self, h):
+        damp = h.momentum if h.ema else h.dampening
+        if isinstance(h.momentum, np.ndarray):  # a run without momentum is plain SGD
+            damp = np.where(h.momentum == 0, 0.0, damp)  # (torch ignores its dampening)
         return {
-            "lr": hp["lr"],
-            "neg_lr": -hp["lr"],
-            "mu": hp["momentum"],
-            "c": None if scalar_zero else 1.0 - damp,
-            "wd": None if not isinstance(wd, np.ndarray) and wd == 0 else wd,
+            "neg_lr": -h.lr,
+            "c": 1.0 - damp,
+            "damped": isinstance(damp, np.ndarray) or damp != 0,  # else c = 1: not multiplied
+            "buffered": self._buffered(h),
         }
 
-    def _update(self, w, g, st, s, c):
-        if c["wd"] is not None:
-            g = P.decayed_grad(g, w, c["wd"], s[0])
-        if "v" not in st:
-            P.apply(w, g, c["neg_lr"], s[1])
+    def step_coefficients(self, t, h):
+        return {"first": t == 1 and h.buffer_init == "grad"}
+
+    def update(self, w, g, s, h):
+        if not h.buffered:
+            P.apply(w, g, h.neg_lr, s.u)
             return
-        v, mu, nesterov = st["v"], c["mu"], self.options["nesterov"]
-        if self.options["lr_in_buffer"]:
-            np.multiply(g, c["lr"], out=s[1])  # lr g
+        v, mu, c = s.v, h.momentum, h.c if h.damped else None
+        if h.lr_in_buffer:
+            np.multiply(g, h.lr, out=s.u)  # lr g
             np.multiply(v, mu, out=v)
-            np.subtract(v, s[1], out=v)  # v = mu v - lr g
-            if nesterov:
-                np.multiply(v, mu, out=s[2])
-                np.subtract(s[2], s[1], out=s[2])  # mu v - lr g
-                np.add(w, s[2], out=w)
+            np.subtract(v, s.u, out=v)  # v = mu v - lr g
+            if h.nesterov:
+                np.multiply(v, mu, out=s.tmp)
+                np.subtract(s.tmp, s.u, out=s.tmp)  # mu v - lr g
+                np.add(w, s.tmp, out=w)
             else:
                 np.add(w, v, out=w)
             return
-        if c["first"]:
+        if h.first:
             np.copyto(v, g)
         else:
-            P.trace(v, g, mu, c["c"], s[1])
+            P.trace(v, g, mu, c, s.u)
         u = v
-        if nesterov:
-            u = np.multiply(v, mu, out=s[1])
-            if c["c"] is not None:  # (1 - mu) g + mu v, the look-ahead form of the EMA
-                np.add(np.multiply(g, c["c"], out=s[2]), u, out=u)
+        if h.nesterov:
+            u = np.multiply(v, mu, out=s.u)
+            if c is not None:  # (1 - mu) g + mu v, the look-ahead form of the EMA
+                np.add(np.multiply(g, c, out=s.tmp), u, out=u)
             else:
                 np.add(g, u, out=u)
-        P.apply(w, u, c["neg_lr"], s[2])
+        P.apply(w, u, h.neg_lr, s.tmp)
 
 
-class _MomentumPreset(SGD):
-    """SGD with ``momentum=0.9`` by default and ``nesterov`` fixed by the subclass."""
-
-    NESTEROV: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        params,
-        lr=1e-3,
-        momentum=0.9,
-        dampening=0.0,
-        weight_decay=0.0,
-        convention: str = "torch",
-        ema: bool | None = None,
-        buffer_init: str | None = None,
-        lr_in_buffer: bool | None = None,
-    ):
-        super().__init__(
-            params,
-            lr,
-            momentum,
-            dampening,
-            self.NESTEROV,
-            weight_decay,
-            convention,
-            ema,
-            buffer_init,
-            lr_in_buffer,
-        )
-
-
-class Momentum(_MomentumPreset):
+class Momentum(SGD):
     """SGD with heavy-ball momentum (``momentum=0.9`` by default): ``SGD(nesterov=False)``.
 
     Update of step t (g = gradient after weight decay, w = parameter, v = buffer)::
@@ -228,10 +174,11 @@ class Momentum(_MomentumPreset):
         array([0.9, 0.9, 0.9])
     """
 
-    NESTEROV = False
+    momentum = Hyperparameter(0.9, hi=1.0)
+    nesterov = False
 
 
-class Nesterov(_MomentumPreset):
+class Nesterov(SGD):
     """SGD with Nesterov momentum (``momentum=0.9`` by default): ``SGD(nesterov=True)``.
 
     Update of step t (g = gradient after weight decay at the stored parameter w, v = buffer)::
@@ -254,4 +201,5 @@ class Nesterov(_MomentumPreset):
         array([0.85])
     """
 
-    NESTEROV = True
+    momentum = Hyperparameter(0.9, hi=1.0)
+    nesterov = True

@@ -236,7 +236,7 @@ def test_steady_state_step_allocates_nothing_of_the_parameter_size(name, layout)
     assert peak < w.nbytes / 20, f"a step allocated {peak} bytes for a {w.nbytes}-byte parameter"
 
 
-@pytest.mark.parametrize("module", ["sgd", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("module", ["base", "sgd", "adagrad", "rmsprop", "adam"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib
