@@ -8,6 +8,7 @@ report     ``cli.report``   store -> tables, figures, one self-contained HTML re
 bench      ``cli.bench``    time the dense layer and the optimizer steps (the suites)
 export     ``cli.export``   store -> CSV / Parquet for pandas users
 list       ``cli.listing``  optimizers, problems and their hyperparameters
+new        ``cli.new``      a working template of your own optimizer or problem
 =========  ===============  =========================================================
 
 This is the one layer that imports both the harness (:mod:`optbench.benchmarks`) and the
@@ -33,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "time the dense backward pass and optimizer steps"),
     "export": ("export", "write the results store as CSV or Parquet"),
     "list": ("listing", "optimizers, problems and their hyperparameters"),
+    "new": ("new", "write a working template of your own optimizer or problem, with tests"),
 }
 """Command -> (its module in this package, help text)."""
 
