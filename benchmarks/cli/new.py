@@ -83,7 +83,7 @@ def test_a_batch_of_runs_equals_separate_runs():
     np.testing.assert_array_equal(W, np.stack(alone))
 '''
 
-OPTIMIZER_MATRIX = '''\
+OPTIMIZER_MATRIX = """\
 # optbench run --config matrix_${name}.toml
 seeds = [0, 1, 2]
 budget = { steps = 500 }
@@ -107,7 +107,7 @@ name = "rosenbrock"
 name = "quadratic"
 dim = 50
 condition_number = 100.0
-'''
+"""
 
 PROBLEM = '''\
 """${cls}, a test function on optbench's public base (``optbench new problem ${name}``)."""
@@ -161,7 +161,7 @@ def test_the_gradient_against_central_differences():
     assert check_gradient(${cls}(dim=4), points="random").ok
 '''
 
-PROBLEM_MATRIX = '''\
+PROBLEM_MATRIX = """\
 # optbench run --config matrix_${name}.toml
 seeds = [0, 1, 2]
 budget = { steps = 500 }
@@ -177,7 +177,7 @@ lr = { logspace = [1e-4, 1e-1], num = 7 }
 [[problems]]
 name = "${name}.py:${cls}"
 dim = 10
-'''
+"""
 
 TEMPLATES = {
     "optimizer": (OPTIMIZER, OPTIMIZER_TEST, OPTIMIZER_MATRIX),
