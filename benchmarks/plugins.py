@@ -91,12 +91,16 @@ def resolve(kind: str, ref, base: Path | None = None) -> Code:
             f"unknown {kind} {ref!r}; allowed: {sorted(registry)}, an installed "
             f"'{GROUPS[kind]}' entry point ({', '.join(installed) or 'none installed'}), "
             "'path/to/file.py:Class' (next to the matrix file) or 'package.module:Class'"
+            + _hint(ref.rpartition(".")[0], ref.rpartition(".")[2], base)
         )
     try:
         if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
             code = _from_file(kind, ref, Path(module_part), qualname, base)
         else:
-            code = _from_module(kind, ref, module_part, qualname)
+            try:
+                code = _from_module(kind, ref, module_part, qualname)
+            except PluginError as exc:
+                raise PluginError(f"{exc}{_hint(module_part, qualname, base)}") from None
         _check_class(code)
     except PluginError as exc:
         if entry is None:
@@ -136,6 +140,16 @@ def _entry_point(kind: str, ref: str):
         if entry.name == ref:
             return entry
     return None
+
+
+def _hint(module: str, qualname: str, base: Path | None) -> str:
+    """"; did you mean 'lion.py:Lion'?" when a file ``module.py`` lies next to the matrix."""
+    if not module or not qualname:
+        return ""
+    file = Path(*module.split(".")).with_suffix(".py")
+    if ((base or Path.cwd()) / file).is_file():
+        return f"; did you mean '{file.as_posix()}:{qualname}' (a file next to the matrix)?"
+    return ""
 
 
 def _from_file(kind: str, ref: str, file: Path, qualname: str, base: Path | None) -> Code:

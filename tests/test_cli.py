@@ -12,9 +12,10 @@ from optbench.problems import REGISTRY as PROBLEMS
 
 
 def test_every_command_has_a_module_with_configure_and_main():
+    required = {"new": ["optimizer", "lion"]}  # its positional arguments
     for name in cli.COMMANDS:
         parser = cli.build_parser(name)
-        args = parser.parse_args([name])
+        args = parser.parse_args([name, *required.get(name, [])])
         assert callable(args._module.main), name
 
 

@@ -65,3 +65,12 @@ def test_a_template_of_optbench_new_passes_its_tests_and_runs(tmp_path, kind, ca
     assert cli(["new", kind, "my_rule", "--dir", str(tmp_path)]) == 2  # never overwrites
     assert "nothing written" in capsys.readouterr().err
     assert cli(["new", kind, "My-Rule"]) == 2
+
+
+def test_the_readmes_lion_is_the_example_file():
+    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+    block = readme.split("This is\n`docs/examples/lion.py`:\n\n```python\n", 1)[1].split("```")[0]
+    assert block.strip() in (EXAMPLES / "lion.py").read_text()
+    lines = block.strip().splitlines()
+    cls = lines[next(i for i, line in enumerate(lines) if line.startswith("class ")) :]
+    assert len(cls) <= 25  # the bound for Lion on the public base

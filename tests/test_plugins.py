@@ -335,3 +335,12 @@ def test_two_data_files_of_one_name_are_refused(tmp_path, capsys):
     assert run(config, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert "problems[0] and problems[1] are different problems with one label" in err
+
+
+@pytest.mark.parametrize("name", ["plain:PlainSGD", "plain.PlainSGD"])
+def test_a_near_miss_of_a_file_reference_suggests_it(tmp_path, capsys, name):
+    write(tmp_path, "plain.py", PLAIN_SGD)
+    assert run(matrix(tmp_path, name), tmp_path / "out") == 2
+    assert (
+        "did you mean 'plain.py:PlainSGD' (a file next to the matrix)?" in capsys.readouterr().err
+    )
