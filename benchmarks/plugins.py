@@ -143,7 +143,7 @@ def _entry_point(kind: str, ref: str):
 
 
 def _hint(module: str, qualname: str, base: Path | None) -> str:
-    """ "; did you mean 'lion.py:Lion'?" when a file ``module.py`` lies next to the matrix."""
+    """The hint "did you mean 'lion.py:Lion'?" when a file ``module.py`` lies next to the matrix."""
     if not module or not qualname:
         return ""
     file = Path(*module.split(".")).with_suffix(".py")
