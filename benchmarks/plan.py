@@ -18,10 +18,9 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .matrix import REQUIRED, Matrix, MatrixError, hyperparameters
+from .matrix import REQUIRED, Matrix, hyperparameters
 from .plugins import Code
 
 
@@ -100,8 +99,10 @@ def expand(matrix: Matrix, version: str) -> list[Run]:
     Constructs each problem once (its ``ValueError`` becomes a :class:`MatrixError` naming the
     table) and each optimizer batch once on a dummy parameter, before any run starts.
     """
-    problems = [_problem_info(f"problems[{i}]", p, matrix) for i, p in enumerate(matrix.problems)]
-    _check_labels(problems)
+    from .preflight import check_labels, check_optimizers, problem_info
+
+    problems = [problem_info(f"problems[{i}]", p, matrix) for i, p in enumerate(matrix.problems)]
+    check_labels(problems)
     runs = []
     for info in problems:
         for entry in matrix.optimizers:
@@ -111,7 +112,7 @@ def expand(matrix: Matrix, version: str) -> list[Run]:
                     hparams = dict(zip(names, combo, strict=True))
                     for seed in matrix.seeds:
                         runs.append(_run(entry, convention, hparams, info, seed, matrix, version))
-    _check_optimizers(matrix, problems)
+    check_optimizers(matrix, problems)
     return list({run.run_id: run for run in runs}.values())  # a table repeated runs once
 
 
@@ -157,10 +158,10 @@ def _run(entry, convention, hparams, info, seed, matrix, version) -> Run:
         "optimizer": code.identity,
         **({} if code.builtin else {"optimizer_sha256": code.sha256}),
         "convention": convention,
-        "hparams": _jsonable(full),
+        "hparams": jsonable(full),
         "problem": info.code.identity,
         **({} if info.code.builtin else {"problem_sha256": info.code.sha256}),
-        "problem_config": _jsonable(info.config),
+        "problem_config": jsonable(info.config),
         "seed": seed,
         "steps": info.steps,
         "epochs": info.epochs,
@@ -172,116 +173,6 @@ def _run(entry, convention, hparams, info, seed, matrix, version) -> Run:
     run_id = hashlib.sha256(blob.encode()).hexdigest()[:20]
     label = setting_label(hparams)
     return Run(run_id, entry.name, convention, hparams, label, info, seed, config, code)
-
-
-def _problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
-    code = entry.code
-    try:
-        problem = code.load()(**entry.kwargs)
-    except (ValueError, TypeError) as exc:
-        raise MatrixError(f"{where} ({code.ref}): {exc}") from None
-    except Exception as exc:
-        if code.builtin:
-            raise
-        raise MatrixError(f"{where} ({code.ref}): {type(exc).__name__}: {exc}") from None
-    try:
-        info = _describe(problem, entry, matrix)
-    except Exception as exc:
-        if code.builtin:
-            raise
-        raise MatrixError(f"{where} ({code.ref}): {type(exc).__name__}: {exc}") from None
-    return info
-
-
-def _describe(problem, entry, matrix: Matrix) -> ProblemInfo:
-    budget = entry.budget or matrix.budget
-    f_star = problem.f_star
-    data_file = getattr(problem, "data_file", None)
-    data = None
-    if data_file is not None:
-        data = {"ref": entry.dataset, "path": str(data_file)}
-        data.update(name=Path(data_file).name, sha256=getattr(problem, "data_sha256", None))
-    return ProblemInfo(
-        name=entry.name,
-        kwargs=dict(entry.kwargs),
-        config=_jsonable(problem.config()),
-        label=problem.label,
-        dim=int(problem.dim),
-        steps_per_epoch=int(problem.steps_per_epoch),
-        f_star=None if f_star is None else float(f_star),
-        steps=budget.resolve(int(problem.steps_per_epoch)),
-        epochs=budget.epochs,
-        recording={**matrix.recording, **(entry.recording or {})},
-        code=entry.code,
-        data=data,
-    )
-
-
-def _check_labels(problems: list[ProblemInfo]) -> None:
-    """Two problems the report would mix up: one label, different configurations (e.g. two
-    data files both named ``data.csv``)."""
-    seen: dict[str, ProblemInfo] = {}
-    for i, info in enumerate(problems):
-        other = seen.setdefault(info.label, info)
-        if other is not info and (other.code.identity, other.config) != (
-            info.code.identity,
-            info.config,
-        ):
-            j = problems.index(other)
-            raise MatrixError(
-                f"problems[{j}] and problems[{i}] are different problems with one label "
-                f"{info.label!r}, which the report could not tell apart; rename one (e.g. "
-                "its data file)"
-            )
-
-
-def _check_optimizers(matrix: Matrix, problems: list[ProblemInfo]) -> None:
-    """Construct every (optimizer, convention, static options) batch once, before any run: on
-    a dummy for optbench's own, on the first problem's parameters for a user's class."""
-    import numpy as np
-
-    from .plugins import describe_error
-
-    for i, entry in enumerate(matrix.optimizers):
-        code = entry.code
-        names = list(entry.grid)
-        combos = [dict(zip(names, c, strict=True)) for c in itertools.product(*entry.grid.values())]
-        for convention in entry.conventions:
-            groups: dict[tuple, list[dict]] = {}
-            for hp in combos:
-                groups.setdefault(tuple(split_hparams([hp])[0].items()), []).append(hp)
-            for group in groups.values():
-                static, arrays = split_hparams(group)
-                if code.builtin:
-                    params = [np.zeros((len(group), 1))]
-                else:
-                    first = problems[0]
-                    seeds = np.zeros(len(group), dtype=np.int64)
-                    params = first.code.load()(**first.kwargs).init_params(seeds)
-                where = f"optimizers[{i}] ({code.ref}"
-                where += f", convention={convention!r})" if convention else ")"
-                try:
-                    make_optimizer(code, params, convention, static, arrays)
-                except (ValueError, TypeError) as exc:
-                    raise MatrixError(f"{where}: {exc}") from None
-                except Exception as exc:
-                    if code.builtin:
-                        raise
-                    raise MatrixError(f"{where}: {describe_error(exc)}") from None
-
-
-def make_optimizer(code: Code, params: list, convention: str, static: dict, arrays: dict):
-    """The optimizer of a batch: optbench's kind takes the ``(R,)`` hyperparameter arrays; a
-    plain per-run class runs as one instance per run (:class:`~.per_run.PerRun`)."""
-    hp = {**static, **hparam_arrays(arrays)}
-    cls = code.load()
-    if code.per_run:
-        from .per_run import PerRun
-
-        return PerRun(cls, params, **hp)
-    if convention:
-        hp["convention"] = convention
-    return cls(params, **hp)
 
 
 def split_hparams(hparams: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list]]:
@@ -342,11 +233,11 @@ def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # NumPy scalars
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):

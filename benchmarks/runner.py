@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .plan import BatchSpec, make_optimizer
+from .plan import BatchSpec
+from .preflight import make_optimizer
 from .schema import METRICS
 
 
