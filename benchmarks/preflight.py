@@ -9,6 +9,7 @@ builds the optimizer of a batch, the same way the check here does.
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from pathlib import Path
 
 from .matrix import Matrix, MatrixError
@@ -18,21 +19,25 @@ from .plugins import Code, describe_error
 
 def problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
     code = entry.code
+    with _blamed(f"{where} ({code.ref})", code):
+        return _describe(code.load()(**entry.kwargs), entry, matrix)
+
+
+@contextmanager
+def _blamed(where: str, code: Code):
+    """Errors inside become a MatrixError naming ``where``: ``ValueError`` and ``TypeError``
+    (bad arguments) always, any other exception when it comes from a user's ``code`` (with
+    the line of theirs that raised); optbench's own other exceptions are bugs, and propagate."""
     try:
-        problem = code.load()(**entry.kwargs)
+        yield
+    except MatrixError:
+        raise
     except (ValueError, TypeError) as exc:
-        raise MatrixError(f"{where} ({code.ref}): {exc}") from None
+        raise MatrixError(f"{where}: {exc}") from None
     except Exception as exc:
         if code.builtin:
             raise
-        raise MatrixError(f"{where} ({code.ref}): {type(exc).__name__}: {exc}") from None
-    try:
-        info = _describe(problem, entry, matrix)
-    except Exception as exc:
-        if code.builtin:
-            raise
-        raise MatrixError(f"{where} ({code.ref}): {type(exc).__name__}: {exc}") from None
-    return info
+        raise MatrixError(f"{where}: {describe_error(exc)}") from None
 
 
 def _describe(problem, entry, matrix: Matrix) -> ProblemInfo:
@@ -100,14 +105,8 @@ def check_optimizers(matrix: Matrix, problems: list[ProblemInfo]) -> None:
                     params = first.code.load()(**first.kwargs).init_params(seeds)
                 where = f"optimizers[{i}] ({code.ref}"
                 where += f", convention={convention!r})" if convention else ")"
-                try:
+                with _blamed(where, code):
                     make_optimizer(code, params, convention, static, arrays)
-                except (ValueError, TypeError) as exc:
-                    raise MatrixError(f"{where}: {exc}") from None
-                except Exception as exc:
-                    if code.builtin:
-                        raise
-                    raise MatrixError(f"{where}: {describe_error(exc)}") from None
 
 
 def make_optimizer(code: Code, params: list, convention: str, static: dict, arrays: dict):

@@ -344,3 +344,12 @@ def test_a_near_miss_of_a_file_reference_suggests_it(tmp_path, capsys, name):
     assert (
         "did you mean 'plain.py:PlainSGD' (a file next to the matrix)?" in capsys.readouterr().err
     )
+
+
+def test_a_problem_whose_constructor_raises_exits_2_naming_it(tmp_path, capsys):
+    text = PROBLEM + "\n\nclass Broken(Bowl):\n    def __init__(self, dim=3):\n        1 / 0\n"
+    write(tmp_path, "bowl.py", text)
+    assert run(matrix(tmp_path, "adam", problem="bowl.py:Broken"), tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    line = line_of(textwrap.dedent(text), "1 / 0")
+    assert f"problems[0] (bowl.py:Broken): bowl.py, line {line}: ZeroDivisionError" in err
