@@ -353,3 +353,15 @@ def test_a_problem_whose_constructor_raises_exits_2_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     line = line_of(textwrap.dedent(text), "1 / 0")
     assert f"problems[0] (bowl.py:Broken): bowl.py, line {line}: ZeroDivisionError" in err
+
+
+def test_a_hyperparameter_without_a_default_must_be_set(tmp_path, capsys):
+    write(tmp_path, "plain.py", PLAIN_SGD.replace("lr=0.01", "lr"))
+    config = matrix(tmp_path, "plain.py:PlainSGD")
+    assert run(config, tmp_path / "out", "--no-report") == 0  # the matrix sets lr
+    config.write_text(config.read_text().replace("lr = [0.001, 0.01]\n", "", 1))
+    assert run(config, tmp_path / "out") == 2
+    assert (
+        "optimizers[0].lr: plain.py:PlainSGD takes 'lr' without a default"
+        in capsys.readouterr().err
+    )
