@@ -42,7 +42,8 @@ class BatchFailure:
 
     @property
     def label(self) -> str:
-        return f"{_label(self.spec)}, {self.spec.size} runs"
+        n = self.spec.size
+        return f"{_label(self.spec)}, {n} run{'s' if n != 1 else ''}"
 
     @classmethod
     def of(cls, spec: BatchSpec, exc: BaseException) -> BatchFailure:

@@ -177,6 +177,12 @@ def hyperparameters(cls) -> dict[str, Any]:
     """Keyword arguments of an optimizer after ``params`` (minus ``convention``) -> default
     (:data:`REQUIRED` for one without a default)."""
     params = _signature(cls)[1:]
+    if not [p for p in params if _is_keyword(p)] and any(p.kind == p.VAR_KEYWORD for p in params):
+        raise MatrixError(
+            f"{cls.__qualname__} takes **kwargs only: declare each hyperparameter as a keyword "
+            "argument with its default, def __init__(self, params, lr=1e-3, ...), so that the "
+            "matrix can be checked against it"
+        )
     return {p.name: p.default for p in params if _is_keyword(p) and p.name != "convention"}
 
 
@@ -202,7 +208,10 @@ def _is_keyword(p: inspect.Parameter) -> bool:
 def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
     code = _code(where, table, "optimizer", base)
     cls = code.load()
-    allowed = hyperparameters(cls)
+    try:
+        allowed = hyperparameters(cls)
+    except MatrixError as exc:
+        raise MatrixError(f"{_named_where(where, code)}: {exc}") from None
     conventions = tuple(getattr(cls, "CONVENTIONS", ()) or ()) if not code.per_run else ()
     keys = ("name", "convention", *allowed) if conventions else ("name", *allowed)
     check_keys(_named_where(where, code), table, keys)

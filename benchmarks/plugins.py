@@ -116,11 +116,11 @@ def entry_points(kind: str) -> list[importlib.metadata.EntryPoint]:
 
 
 def display_names(codes: list[Code]) -> dict[str, str]:
-    """``{ref: display name}``, unique: where two references share a name, each shows its
-    reference instead."""
-    by_name: dict[str, set[str]] = {}
+    """``{ref: display name}``, unique: where two different classes share a name, each shows
+    its reference instead (two references to one class, with one source, share its name)."""
+    by_name: dict[str, set[tuple]] = {}
     for code in codes:
-        by_name.setdefault(code.name, set()).add(code.ref)
+        by_name.setdefault(code.name, set()).add((code.identity, code.sha256))
     return {c.ref: c.name if len(by_name[c.name]) == 1 else c.ref for c in codes}
 
 
@@ -162,13 +162,31 @@ def _from_file(kind: str, ref: str, file: Path, qualname: str, base: Path | None
         source = data.decode("utf-8")
     except UnicodeDecodeError:
         raise PluginError(f"{ref!r}: {path} is not UTF-8 text") from None
-    digest = hashlib.sha256(data).hexdigest()
     path = path.resolve()
+    module, siblings = _exec_file(path, source, ref)
     code = Code(
         kind, ref, qualname.rpartition(".")[2], f"{path.name}:{qualname}", f"{path}:{qualname}",
-        digest, str(path), source=source,
+        _digest(data, siblings), str(path), source=source + _listing(siblings),
     )  # fmt: skip
+    with _LOCK:
+        _LOADED[(code.target, code.sha256)] = _attribute(code, module, str(path), qualname)
     return _named(code)
+
+
+def _digest(data: bytes, siblings: list[tuple[str, bytes]]) -> str:
+    """The file's SHA-256; with modules it imported from its folder, of all of them."""
+    h = hashlib.sha256(data)
+    for rel, text in siblings:
+        h.update(b"\0" + rel.encode() + b"\0" + text)
+    return h.hexdigest()
+
+
+def _listing(siblings: list[tuple[str, bytes]]) -> str:
+    return "".join(
+        f"\n# ---- {rel}, imported from the plugin's folder ----\n"
+        + text.decode("utf-8", errors="replace")
+        for rel, text in siblings
+    )
 
 
 def _from_module(kind: str, ref: str, module_name: str, qualname: str) -> Code:
@@ -206,12 +224,21 @@ def _check_class(code: Code) -> None:
         what = type(obj).__name__
         raise PluginError(f"{code.ref!r} names a {what}, not a class")
     missing = [m for m in REQUIRED[code.kind] if not callable(getattr(obj, m, None))]
+    if code.kind == "optimizer" and not missing:
+        from optbench.optimizers import Optimizer
+
+        if issubclass(obj, Optimizer) and obj.update is Optimizer.update:
+            raise PluginError(
+                f"{code.ref!r}: class {obj.__name__} defines no update(self, w, g, s, h), the "
+                "rule that an Optimizer subclass must write (help(optbench.optimizers.Optimizer))"
+            )
     if missing:
         what = "method" if len(missing) == 1 else "methods"
         section = "1" if code.kind == "optimizer" else "2"
         raise PluginError(
             f"{code.ref!r}: class {obj.__name__} has no {what} {', '.join(missing)}; "
-            f"a {code.kind} needs {', '.join(REQUIRED[code.kind])} (docs/contracts.md "
+            f"{'an' if code.kind == 'optimizer' else 'a'} {code.kind} needs "
+            f"{', '.join(REQUIRED[code.kind])} (docs/contracts.md "
             f"section {section})"
         )
 
@@ -237,6 +264,10 @@ def _import_target(code: Code):
     else:
         module = _import(code.ref, lambda: importlib.import_module(where))
         _same_source(code, Path(module.__file__).read_bytes())
+    return _attribute(code, module, where, qualname)
+
+
+def _attribute(code: Code, module, where: str, qualname: str):
     obj = module
     for part in qualname.split("."):
         try:
@@ -247,20 +278,36 @@ def _import_target(code: Code):
 
 
 def _file_module(code: Code) -> types.ModuleType:
-    """The module of a file plugin, under a name unique to its path and source."""
+    """The module of a file plugin in a worker: from the file, checked against the planned
+    hash (with its sibling modules), or from the shipped text when the file is not here."""
     path = Path(code.path)
-    name = f"optbench_plugin_{path.stem}_{code.sha256[:12]}"
-    if name in sys.modules:
-        return sys.modules[name]
     try:
         data = path.read_bytes()
     except OSError:
         data = None  # not on this worker: use the text the planning process read
+    text = data.decode("utf-8") if data is not None else code.source
+    module, siblings = _exec_file(path, text, code.ref)
     if data is not None:
-        _same_source(code, data)
-        text = data.decode("utf-8")
-    else:
-        text = code.source
+        _same_source(code, data, siblings)
+    return module
+
+
+def _exec_file(path: Path, text: str, ref: str) -> tuple[types.ModuleType, list]:
+    """Run a plugin file as a module named after its path and text. Its folder is on
+    ``sys.path`` while it runs, so its top-level imports find modules beside it (not imports
+    inside functions, run later). Returns the module and the sibling modules it imported,
+    ``[(relative path, bytes)]``, which are part of its hash."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    name = f"optbench_plugin_{path.stem}_{digest[:12]}"
+    folder = path.parent
+    module = sys.modules.get(name)
+    if module is not None and _unchanged(folder, module.__optbench_siblings__):
+        return module, module.__optbench_siblings__
+    added = folder.is_dir() and str(folder) not in sys.path
+    if added:  # while it runs: its top-level imports may find modules beside it
+        sys.path.insert(0, str(folder))
+    for stale in [m for m, mod in list(sys.modules.items()) if _sibling_file(mod, folder)]:
+        del sys.modules[stale]  # imported afresh below: what this plugin imports, we see
     module = types.ModuleType(name)
     module.__file__ = str(path)
     sys.modules[name] = module  # before running it: dataclasses and pickle look it up
@@ -269,17 +316,53 @@ def _file_module(code: Code) -> types.ModuleType:
         exec(compile(text, str(path), "exec"), module.__dict__)
 
     try:
-        _import(code.ref, run)
+        _import(ref, run)
     except BaseException:
         sys.modules.pop(name, None)
         raise
-    return module
+    finally:
+        if added:
+            sys.path.remove(str(folder))
+    siblings = _siblings(folder)
+    module.__optbench_siblings__ = siblings
+    return module, siblings
 
 
-def _same_source(code: Code, data: bytes) -> None:
-    if code.sha256 is not None and hashlib.sha256(data).hexdigest() != code.sha256:
+def _unchanged(folder: Path, siblings: list[tuple[str, bytes]]) -> bool:
+    try:
+        return all((folder / rel).read_bytes() == text for rel, text in siblings)
+    except OSError:
+        return False
+
+
+def _siblings(folder: Path) -> list[tuple[str, bytes]]:
+    found = {}
+    for mod in list(sys.modules.values()):
+        file = _sibling_file(mod, folder)
+        if file is not None:
+            found[file.relative_to(folder).as_posix()] = file.read_bytes()
+    return sorted(found.items())
+
+
+def _sibling_file(module, folder: Path) -> Path | None:
+    """The file of ``module`` if it was imported from ``folder`` as a top-level module or
+    package of it (not optbench, not a plugin, not something below a venv in it)."""
+    name = getattr(module, "__name__", "") or ""
+    file = getattr(module, "__file__", None)
+    if not file or name.startswith("optbench"):
+        return None
+    try:
+        rel = Path(file).resolve().relative_to(folder)
+    except (ValueError, OSError):
+        return None
+    return Path(file).resolve() if Path(rel.parts[0]).stem == name.split(".")[0] else None
+
+
+def _same_source(code: Code, data: bytes, siblings: list | None = None) -> None:
+    if code.sha256 is not None and _digest(data, siblings or []) != code.sha256:
         raise PluginError(
-            f"{code.ref!r}: {code.path} changed since the matrix was planned; run again"
+            f"{code.ref!r}: {code.path} (or a module beside it that it imports) changed since "
+            "the matrix was planned; run again"
         )
 
 

@@ -25,19 +25,17 @@ def problem_info(where: str, entry, matrix: Matrix) -> ProblemInfo:
 
 @contextmanager
 def _blamed(where: str, code: Code):
-    """Errors inside become a MatrixError naming ``where``: ``ValueError`` and ``TypeError``
-    (bad arguments) always, any other exception when it comes from a user's ``code`` (with
-    the line of theirs that raised); optbench's own other exceptions are bugs, and propagate."""
+    """Errors inside become a MatrixError naming ``where``: any exception of a user's ``code``
+    (with its type and the line of theirs that raised), and optbench's own ``ValueError`` and
+    ``TypeError`` (bad arguments); optbench's other exceptions are bugs, and propagate."""
     try:
         yield
     except MatrixError:
         raise
-    except (ValueError, TypeError) as exc:
-        raise MatrixError(f"{where}: {exc}") from None
     except Exception as exc:
-        if code.builtin:
+        if code.builtin and not isinstance(exc, ValueError | TypeError):
             raise
-        raise MatrixError(f"{where}: {describe_error(exc)}") from None
+        raise MatrixError(f"{where}: {exc if code.builtin else describe_error(exc)}") from None
 
 
 def _describe(problem, entry, matrix: Matrix) -> ProblemInfo:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -265,7 +266,9 @@ def _problem(spec: BatchSpec):
     if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        problem = code.load()(**spec.problem_kwargs)
+        with warnings.catch_warnings():  # (a data file's relabelling: planning said so once)
+            warnings.simplefilter("ignore", UserWarning)
+            problem = code.load()(**spec.problem_kwargs)
         found = getattr(problem, "data_sha256", None)
         if found != spec.data_sha256:
             raise RuntimeError(

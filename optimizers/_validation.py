@@ -53,8 +53,15 @@ def hyperparameter(
         )
     below = arr <= lo if lo_open else arr < lo
     above = arr >= hi if hi_open else arr > hi
-    if not np.all(np.isfinite(arr)) or np.any(below | above):
-        raise ValueError(f"{name} must be finite and in {allowed}, got {value!r}")
+    bad = ~np.isfinite(arr) | below | above
+    if np.any(bad):
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must be finite and in {allowed}, got {value!r}")
+        runs = np.flatnonzero(bad)
+        raise ValueError(
+            f"{name} must be finite and in {allowed}, got {arr[runs[0]]!r} (run {runs[0]} of an "
+            f"({arr.size},) array; {runs.size} such run{'s' if runs.size > 1 else ''})"
+        )
     if arr.ndim == 0:
         return float(arr)
     arr.setflags(write=False)

@@ -65,6 +65,8 @@ def test_a_template_of_optbench_new_passes_its_tests_and_runs(tmp_path, kind, ca
     assert cli(["new", kind, "my_rule", "--dir", str(tmp_path)]) == 2  # never overwrites
     assert "nothing written" in capsys.readouterr().err
     assert cli(["new", kind, "My-Rule"]) == 2
+    assert cli(["new", kind, "numpy", "--dir", str(tmp_path)]) == 2  # would shadow numpy
+    assert "would shadow it" in capsys.readouterr().err
 
 
 def test_the_readmes_lion_is_the_example_file():

@@ -65,6 +65,18 @@ class RaisesInInit:
 
 def function(params):
     pass
+
+from optbench.optimizers import Hyperparameter, Optimizer
+
+class NoUpdate(Optimizer):
+    lr = Hyperparameter(0.1)
+
+class KwargsOnly:
+    def __init__(self, params, **hparams):
+        pass
+
+    def step(self, grads):
+        pass
 """
 
 MATRIX = """
@@ -166,6 +178,8 @@ def test_a_module_reference_and_an_entry_point(tmp_path, monkeypatch, capsys):
             f"faults.py, line {line_of(FAULTS, 'cannot start')}: RuntimeError: cannot start",
         ),
         ("lion", "unknown optimizer 'lion'; allowed: ['adagrad'"),
+        ("faults.py:NoUpdate", "class NoUpdate defines no update(self, w, g, s, h)"),
+        ("faults.py:KwargsOnly", "KwargsOnly takes **kwargs only: declare each hyperparameter"),
     ],
 )
 def test_a_plugin_that_cannot_run_exits_2_before_any_run(tmp_path, capsys, name, message):
@@ -192,7 +206,7 @@ def test_a_plugin_that_raises_fails_its_batch_alone(tmp_path, capsys, jobs):
     config.write_text(config.read_text() + '[[problems]]\nname = "quadratic"\ndim = 4\n')
     assert run(config, tmp_path / "out", "--jobs", jobs) == 1
     err = capsys.readouterr().err
-    assert "2 batch(es) failed" in err
+    assert "2 batches failed" in err
     line = line_of(FAULTS, "a bug of mine")
     assert f"Raises on rosenbrock, 4 runs: faults.py, line {line}: ZeroDivisionError: a bug" in err
     df = load_results(tmp_path / "out")
@@ -365,3 +379,23 @@ def test_a_hyperparameter_without_a_default_must_be_set(tmp_path, capsys):
         "optimizers[0].lr: plain.py:PlainSGD takes 'lr' without a default"
         in capsys.readouterr().err
     )
+
+
+def test_a_module_beside_the_plugin_is_imported_and_part_of_its_identity(tmp_path):
+    write(tmp_path, "coeffs.py", "SCALE = 1.0\n")
+    sgd = PLAIN_SGD.replace("class PlainSGD", "from coeffs import SCALE\n\n\nclass PlainSGD")
+    write(tmp_path, "plain.py", sgd.replace("w -= self.lr * g", "w -= SCALE * self.lr * g"))
+    config = matrix(tmp_path, "plain.py:PlainSGD")
+    assert run(config, tmp_path / "out", "--no-report", "--jobs", "2") == 0
+    first = load_results(tmp_path / "out")
+    write(tmp_path, "coeffs.py", "SCALE = 0.5\n")
+    assert run(config, tmp_path / "out", "--no-report", "--jobs", "2") == 0
+    both = load_results(tmp_path / "out")
+    assert len(first) == 8 and len(both) == 12  # the plugin's 4 runs again, sgd's kept
+    plugins = load_results(tmp_path / "out", "plugins")
+    assert plugins.source.str.contains("# ---- coeffs.py, imported from the plugin's folder").all()
+    halved = both[both.optimizer_sha256.notna() & ~both.run_id.isin(first.run_id)]
+    sgd_runs = both[both.optimizer == "sgd"].sort_values(["lr", "seed"])
+    assert (
+        halved.sort_values(["lr", "seed"]).final_loss.to_numpy() != sgd_runs.final_loss.to_numpy()
+    ).all()

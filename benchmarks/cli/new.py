@@ -15,6 +15,7 @@ Writes three files into ``--dir`` (default: the current folder), and never over 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -200,6 +201,13 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if importlib.util.find_spec(name) is not None or name in sys.builtin_module_names:
+        print(
+            f"optbench new: a module {name!r} is already importable here; a file {name}.py "
+            "would shadow it (and its imports). Pick another name",
+            file=sys.stderr,
+        )
+        return 2
     cls = "".join(part.capitalize() for part in name.split("_") if part)
     folder = Path(args.dir)
     files = [folder / f"{name}.py", folder / f"test_{name}.py", folder / f"matrix_{name}.toml"]
@@ -211,8 +219,10 @@ def main(args: argparse.Namespace) -> int:
     for path, template in zip(files, TEMPLATES[args.kind], strict=True):
         path.write_text(Template(template).substitute(name=name, cls=cls), encoding="utf-8")
         print(f"wrote {path}")
+    python = Path(sys.executable)
+    optbench = python.with_name("optbench")
     print(
-        f"next: edit {files[0].name}; test it with `python -m pytest {files[1]}`; benchmark it "
-        f"with `optbench run --config {files[2]}`"
+        f"next: edit {files[0].name}; test it with `{python} -m pytest {files[1]}`; benchmark "
+        f"it with `{optbench if optbench.exists() else 'optbench'} run --config {files[2]}`"
     )
     return 0

@@ -100,7 +100,8 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"report: {html}")
     if outcome.failures:
-        print(f"optbench run: {len(outcome.failures)} batch(es) failed:", file=sys.stderr)
+        n = len(outcome.failures)
+        print(f"optbench run: {n} batch{'es' if n != 1 else ''} failed:", file=sys.stderr)
         for failure in outcome.failures:
             print(f"  {failure.label}: {failure.error}", file=sys.stderr)
         print("  (tracebacks: the store's 'failures' table)", file=sys.stderr)
