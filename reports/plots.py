@@ -243,8 +243,11 @@ def plot_score_heatmap(score: pd.DataFrame) -> Figure:
     table = score[method_order(score.columns)].copy()
     table.loc["mean over problems"] = table.mean(axis=0)
     table.index = [textwrap.shorten(tex_safe(p), 48, placeholder="...") for p in table.index]
-    table.columns = [tex_safe(m) for m in table.columns]
-    size = (3.6 + 0.95 * table.shape[1], 1.4 + 0.36 * table.shape[0])
+    table.columns = [textwrap.shorten(tex_safe(m), 36, placeholder="...") for m in table.columns]
+    longest = max(len(str(m)) for m in table.columns)
+    slanted = longest > 10  # a user's class name, a reference, a name@hash
+    extra = 0.065 * longest if slanted else 0.0  # height for the slanted labels
+    size = (3.6 + 0.95 * table.shape[1], 1.4 + 0.36 * table.shape[0] + extra)
     fig = new_figure(size)
     ax = fig.subplots()
     sns.heatmap(
@@ -261,5 +264,8 @@ def plot_score_heatmap(score: pd.DataFrame) -> Figure:
     ax.axhline(table.shape[0] - 1, color="white", lw=3)
     ax.set(xlabel="optimizer", ylabel="")
     ax.tick_params(axis="y", rotation=0)
+    if slanted:
+        for label in ax.get_xticklabels():
+            label.set(rotation=35, ha="right", rotation_mode="anchor")
     ax.set_title("Normalized score: fraction of the best\noptimizer's log10-progress from f0")
     return fig

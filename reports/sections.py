@@ -195,12 +195,12 @@ def matrix_section(selection: Selection) -> Section:
     invocations = selection.invocations
     if selection.everything:
         text = (
-            "The matrix file of each `optbench run` invocation, verbatim, newest first; "
-            "rerun it with `optbench run --config <file>` to reproduce these results."
+            "The matrix file of each optbench run invocation, verbatim, newest first; "
+            "rerun it with the command optbench run --config FILE to reproduce these results."
         )
     else:
         text = (f"The matrix file of invocation {selection.invocation_id}, whose runs this "
-                "report shows, verbatim; rerun it with `optbench run --config <file>` to "
+                "report shows, verbatim; rerun it with the command optbench run --config FILE to "
                 "reproduce these results.")  # fmt: skip
         invocations = invocations[invocations["invocation_id"] == selection.invocation_id]
     section = Section("matrix", "The exact matrix", [text])

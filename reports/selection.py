@@ -156,7 +156,7 @@ def notice(selection: Selection) -> str | None:
     return (
         f"The report shows the {len(selection.runs)} runs of the matrix of {which} "
         f"{selection.invocation_id}; the store holds {n} other run{'' if n == 1 else 's'}, "
-        "which that matrix did not plan: `optbench report --all` includes them."
+        "which that matrix did not plan: the command optbench report --all includes them."
     )
 
 
