@@ -61,6 +61,8 @@ class Optimizer:
       ``torch.optim``'s ``weight_decay``), ``"decoupled"`` (``w <- w (1 - lr wd)``, as
       ``torch.optim.AdamW``) or ``None`` (the rule applies it itself); nothing at all when
       ``weight_decay`` is a scalar 0;
+    - ``name`` (optional, a string): the short name the benchmark's store and report show for
+      the class (default: the class name);
     - ``conventions`` (optional): ``{"torch": {option: value, ...}, "seed": {...}}``. The class
       then takes ``convention=`` (default: the first), and hyperparameters left at ``None``
       take the chosen preset's value. ``CONVENTIONS`` lists the names (empty without).

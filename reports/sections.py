@@ -206,13 +206,13 @@ def matrix_section(selection: Selection) -> Section:
     section = Section("matrix", "The exact matrix", [text])
     if invocations.empty:
         section.paragraphs.append("The store records no invocation.")
-    for _, row in invocations.sort_values("started", ascending=False).iterrows():
-        section.blocks.append(
-            (
-                f"invocation {row['invocation_id']} ({row['started']})",
-                str(row.get("matrix_toml", "")),
-            )
-        )
+    newest = invocations.sort_values("started", ascending=False)
+    for text, group in newest.groupby(newest["matrix_toml"].astype(str), sort=False):
+        first = group.iloc[0]  # one block per distinct matrix, named by its newest invocation
+        title = f"invocation {first['invocation_id']} ({first['started']})"
+        if len(group) > 1:
+            title += f" and {len(group) - 1} earlier invocation(s) of the same matrix"
+        section.blocks.append((title, text))
     return section
 
 

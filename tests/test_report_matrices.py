@@ -184,7 +184,10 @@ def test_the_latest_matrix_by_default_and_every_run_with_all(two_matrices):
     _, md = assert_sound(out)
     assert "6 runs on 1 problem with 3 seeds" in md and "noise=0.01" in md
     assert "noise=0.02" not in md.split("## The exact matrix")[0]
-    note = "the store holds 6 other runs, which that matrix did not plan: the command optbench report --all"
+    note = (
+        "the store holds 6 other runs, which that matrix did not plan: the command "
+        "optbench report --all"
+    )
     assert note in err and note.replace("`", "\\`") in md
     assert f"the latest invocation {third}" in err  # a rerun that ran nothing: still its matrix
     assert "6 of its 12 runs shown" in md

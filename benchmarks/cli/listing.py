@@ -49,11 +49,14 @@ def describe_plugins(kind: str) -> dict[str, dict]:
 
 def _describe_class(cls: type) -> dict:
     doc = inspect.getdoc(cls) or ""
-    return {
+    described = {
         "class": cls.__name__,
         "summary": doc.splitlines()[0] if doc else "",
         "arguments": keyword_defaults(cls),
     }
+    if getattr(cls, "CONVENTIONS", ()):
+        described["conventions"] = list(cls.CONVENTIONS)
+    return described
 
 
 def keyword_defaults(cls: type) -> dict[str, object]:
@@ -90,16 +93,19 @@ def print_listing(args: argparse.Namespace) -> None:
         return
     for title, entries in described.items():
         print(f"{title}:")
+        width = max(map(len, entries), default=0)
         for name, entry in entries.items():
             if entry["source"] == "entry point":
                 where = f"[entry point {entry['reference']}]"
-                print(f"  {name:<11} {where} {entry.get('summary', '')}".rstrip())
+                print(f"  {name:<{width}}  {where} {entry.get('summary', '')}".rstrip())
             else:
-                print(f"  {name:<11} {entry['summary']}")
+                print(f"  {name:<{width}}  {entry['summary']}")
             if "error" in entry:
                 print(f"      cannot be used: {entry['error']}")
             for arg, default in entry.get("arguments", {}).items():
-                print(f"      {arg} = {default!r}")
+                choices = entry.get("conventions") if arg == "convention" else None
+                also = f"   (one of: {', '.join(choices)})" if choices else ""
+                print(f"      {arg} = {default!r}{also}")
         print()
     print(
         'Your own code: name = "path/to/file.py:Class" (next to the matrix file) or\n'
