@@ -92,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
     _summary(outcome, args.quiet)
     if outcome.interrupted:
         return 130
-    if not args.no_report and outcome.kept:
+    if not args.no_report:
         from optbench.benchmarks.cli.report import build
 
         html = build(
