@@ -222,8 +222,18 @@ def log_panel_title(ax, text: str) -> None:
     """Title an axes whose y axis is logarithmic, at the place matplotlib's automatic
     placement finds for it: y = 1, since such a panel has no x decorations on top and no
     offset text (a log formatter has no offset). Stated, not searched for, it spares
-    matplotlib a y-axis tick pass each time the axes is laid out or drawn."""
-    ax.set_title(text, y=1.0)
+    matplotlib a y-axis tick pass each time the axes is laid out or drawn. A title wider
+    than a panel (a long problem label) is broken after a comma (:func:`wrap_title`)."""
+    ax.set_title(wrap_title(text), y=1.0)
+
+
+def wrap_title(text: str, width: int = 44) -> str:
+    """``text`` on two lines, broken after its last ", " within ``width`` characters, when it
+    is longer than that (three panels a row leave about 44 characters of 10 pt each)."""
+    if len(text) <= width or ", " not in text[:width]:
+        return text
+    cut = text.rindex(", ", 0, width) + 1
+    return text[:cut] + "\n" + text[cut:].lstrip()
 
 
 def grid(n: int, ncols: int = 3, size=(4.3, 3.3)):
