@@ -1,4 +1,4 @@
-"""The six optimizers of optbench, in place and vectorized over runs, and the public base
+"""The built-in optimizers of optbench, in place and vectorized over runs, and the public base
 class for writing your own (``Optimizer``, ``Hyperparameter``: see ``Optimizer``'s docstring).
 
 ``REGISTRY`` maps a name to its class; see ``docs/contracts.md`` section 1::
@@ -13,8 +13,11 @@ from ._blocks import get_num_threads, set_num_threads
 from ._primitives import bias_correction
 from .adagrad import AdaGrad
 from .adam import Adam
+from .adamw import AdamW
 from .base import Optimizer
 from .hyperparameter import Hyperparameter
+from .nadam import NAdam
+from .radam import RAdam
 from .rmsprop import RMSProp
 from .sgd import SGD, Momentum, Nesterov
 
@@ -25,6 +28,9 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "adagrad": AdaGrad,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "adamw": AdamW,
+    "nadam": NAdam,
+    "radam": RAdam,
 }
 
 __all__ = [
@@ -32,10 +38,13 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "AdamW",
     "Hyperparameter",
     "Momentum",
+    "NAdam",
     "Nesterov",
     "Optimizer",
+    "RAdam",
     "RMSProp",
     "bias_correction",
     "get_num_threads",

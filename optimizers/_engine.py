@@ -8,8 +8,10 @@ blocks without per-run values share one ``h`` per dtype) and, per worker thread,
 ``s`` of state and scratch views. Other parameters, and any step whose gradient is not
 C-contiguous, are updated whole, with coefficients shaped ``(R, 1, ..., 1)``.
 
-Weight decay runs here, before the rule: L2 writes ``g + wd * w`` into a buffer of the engine's
-own (the rule then sees it as ``g``); decoupled scales ``w`` by ``1 - lr * wd`` in place.
+``maximize`` (gradient ascent, torch's flag) runs first: ``-g`` into a buffer of the engine's
+own; with ``maximize`` off nothing is done. Weight decay runs next, before the rule: L2 writes
+``g + wd * w`` into a buffer of the engine's own (the rule then sees it as ``g``); decoupled
+scales ``w`` by ``1 - lr * wd`` in place.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ class _Block:
 class Engine:
     """Runs ``update(w, g, s, h)`` over every parameter; see the module docstring."""
 
-    def __init__(self, update, params, states, h: dict, scratch, decay, decay_value, R):
+    def __init__(
+        self, update, params, states, h: dict, scratch, decay, decay_value, R, maximize=False
+    ):
         self.update = update
+        self.maximize = bool(maximize)
         self.params, self.states, self.R = params, states, R
         self.scratch_names = tuple(scratch)
         self.decay = decay  # None, "l2" or "decoupled" (None for a scalar weight_decay of 0)
@@ -40,7 +45,7 @@ class Engine:
         self.static = {dt: cast(h, dt) for dt in dtypes}
         self.decay_value = {dt: cast({"wd": decay_value}, dt)["wd"] for dt in dtypes}
         self.shared = {dt: SimpleNamespace(**self.static[dt]) for dt in dtypes}
-        self.n_buffers = len(self.scratch_names) + (decay == "l2")
+        self.n_buffers = len(self.scratch_names) + (decay == "l2") + self.maximize
         self.layouts = [self._lay_out(i) for i in range(len(params))]
         self.whole: dict[int, tuple] = {}
         self.scratch: dict[tuple, list[np.ndarray]] = {}
@@ -66,7 +71,7 @@ class Engine:
 
     def _run_blocks(self, i: int, layout: list[_Block], g: np.ndarray, step) -> None:
         g2 = g.reshape(self.R or 1, -1)
-        update, decay = self.update, self.decay
+        update, decay, maximize = self.update, self.decay, self.maximize
         per_run_step = step if self.R is not None else None
 
         def task(blocks, worker):
@@ -77,6 +82,8 @@ class Engine:
                 if per_run_step is not None:
                     vars(b.h).update(select(per_run_step, b.sel))
                 w, gb = b.w, g2[b.index]
+                if maximize:
+                    gb = np.negative(gb, out=s[2])
                 if decay == "l2":
                     gb = P.decayed_grad(gb, w, b.wd, s[1])
                 elif decay == "decoupled":
@@ -89,10 +96,12 @@ class Engine:
         entry = self.whole.get(i)
         if entry is None:
             entry = self.whole[i] = self._whole_entry(i)
-        h, s, buf, wd, sel = entry
+        h, s, buf, neg, wd, sel = entry
         if step is not None and sel is not None:
             vars(h).update(select(step, sel))
         w = self.params[i]
+        if neg is not None:
+            g = np.negative(g, out=neg)
         if self.decay == "l2":
             g = P.decayed_grad(g, w, wd, buf)
         elif self.decay == "decoupled":
@@ -124,7 +133,7 @@ class Engine:
         return blocks
 
     def _whole_entry(self, i: int) -> tuple:
-        """``(h, s, buffer, wd, sel)`` of the whole-array update of parameter ``i``."""
+        """``(h, s, buffer, negated, wd, sel)`` of the whole-array update of parameter ``i``."""
         p = self.params[i]
         sel = (slice(None),) + (None,) * (p.ndim - 1) if self.R is not None else None
         if sel is None:
@@ -134,10 +143,12 @@ class Engine:
         scratch = {name: np.empty_like(p) for name in self.scratch_names}
         s = SimpleNamespace(**self.states[i], **scratch)
         buf = np.empty_like(p) if self.decay == "l2" else None
-        return h, s, buf, pick(self.decay_value[p.dtype], sel), sel
+        neg = np.empty_like(p) if self.maximize else None
+        return h, s, buf, neg, pick(self.decay_value[p.dtype], sel), sel
 
     def _bind(self, b: _Block, worker: int) -> tuple:
-        """``(s, buffer)`` of block ``b`` in thread ``worker``: state and scratch views."""
+        """``(s, buffer, negated)`` of block ``b`` in thread ``worker``: state and scratch
+        views, the L2 buffer and the buffer of ``-g`` (None when unused)."""
         dtype = b.w.dtype
         views = self.scratch.get((worker, dtype, b.shape))
         if views is None:  # a thread added after construction (set_num_threads)
@@ -146,7 +157,8 @@ class Engine:
         n = len(self.scratch_names)
         named = dict(zip(self.scratch_names, views[:n], strict=True))
         buf = views[n] if self.decay == "l2" else None
-        s = b.s[worker] = (SimpleNamespace(**b.state, **named), buf)
+        neg = views[-1] if self.maximize else None
+        s = b.s[worker] = (SimpleNamespace(**b.state, **named), buf, neg)
         return s
 
     def _allocate(self, worker: int, dtype) -> None:

@@ -23,6 +23,8 @@ class AdaGrad(Optimizer):
     Symbols: lr = ``lr``, lr_decay = ``lr_decay``, wd = ``weight_decay``,
     iav = ``initial_accumulator_value``, eps = ``eps``.
 
+    ``maximize=True`` (torch's flag) ascends: g <- -g before anything else.
+
     Conventions (``convention=...``; None-valued options take the convention's value):
 
     ==========  ===============  =========  =========================================
@@ -50,6 +52,7 @@ class AdaGrad(Optimizer):
     initial_accumulator_value = Hyperparameter(None)
     eps = Hyperparameter(1e-10)
     eps_inside_sqrt = Hyperparameter(None)
+    maximize = Hyperparameter(False)  # ascent: the base negates g first
     conventions: ClassVar[dict[str, dict]] = {
         "torch": {"eps_inside_sqrt": False, "initial_accumulator_value": 0.0},
         "seed": {"eps_inside_sqrt": True, "initial_accumulator_value": 0.0},

@@ -29,6 +29,8 @@ class Adam(Optimizer):
     Symbols: lr = ``lr``, (b1, b2) = ``betas``, eps = ``eps``, wd = ``weight_decay``,
     eps_root = ``eps_root``.
 
+    ``maximize=True`` (torch's flag) ascends: g <- -g before anything else.
+
     The finer option ``correct_moments`` selects the arithmetic (equal in exact arithmetic):
 
     - False (torch): ``m <- lerp(m, g, 1 - b1)``;
@@ -63,6 +65,7 @@ class Adam(Optimizer):
     amsgrad = Hyperparameter(False)
     correct_moments = Hyperparameter(None)
     eps_root = Hyperparameter(0.0)
+    maximize = Hyperparameter(False)  # ascent: the base negates g first
     conventions: ClassVar[dict[str, dict]] = {
         "torch": {"correct_moments": False},
         "seed": {"correct_moments": True},

@@ -61,6 +61,9 @@ class Optimizer:
       ``torch.optim``'s ``weight_decay``), ``"decoupled"`` (``w <- w (1 - lr wd)``, as
       ``torch.optim.AdamW``) or ``None`` (the rule applies it itself); nothing at all when
       ``weight_decay`` is a scalar 0;
+    - ``maximize = Hyperparameter(False)`` (optional, torch's flag): when True, the base
+      negates the gradient before anything else (weight decay, ``update``), into a buffer of
+      its own: gradient ascent on f, the same bits as descent on -f; nothing when False;
     - ``name`` (optional, a string): the short name the benchmark's store and report show for
       the class (default: the class name);
     - ``conventions`` (optional): ``{"torch": {option: value, ...}, "seed": {...}}``. The class
@@ -138,7 +141,15 @@ class Optimizer:
         ]
         decay, value = self._weight_decay(h, spec.weight_decay)
         self._engine = Engine(
-            self.update, self.params, self.state, vars(h), spec.scratch, decay, value, self.R
+            self.update,
+            self.params,
+            self.state,
+            vars(h),
+            spec.scratch,
+            decay,
+            value,
+            self.R,
+            maximize=getattr(h, "maximize", False) is True,
         )
 
     # -- hooks (override) --------------------------------------------------------------------

@@ -28,6 +28,8 @@ class RMSProp(Optimizer):
     Symbols: lr = ``lr``, alpha = ``alpha``, eps = ``eps``, wd = ``weight_decay``,
     m = ``momentum``; ``centered`` subtracts the squared mean gradient.
 
+    ``maximize=True`` (torch's flag) ascends: g <- -g before anything else.
+
     Conventions (``convention=...``; None-valued options take the convention's value):
 
     ==========  ===============  ===============  ===========================================
@@ -60,6 +62,7 @@ class RMSProp(Optimizer):
     centered = Hyperparameter(False)
     eps_inside_sqrt = Hyperparameter(None)
     bias_correction = Hyperparameter(None)
+    maximize = Hyperparameter(False)  # ascent: the base negates g first
     conventions: ClassVar[dict[str, dict]] = {
         "torch": {"eps_inside_sqrt": False, "bias_correction": False},
         "seed": {"eps_inside_sqrt": True, "bias_correction": False},

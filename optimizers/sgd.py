@@ -31,6 +31,8 @@ class SGD(Optimizer):
 
     Symbols: lr = ``lr``, mu = ``momentum``, d = ``dampening``, wd = ``weight_decay``.
 
+    ``maximize=True`` (torch's flag) ascends: g <- -g before anything else.
+
     Finer options (None takes the value of ``convention``):
 
     - ``ema``: the buffer is an exponential moving average, ``v <- mu v + (1 - mu) g``
@@ -81,6 +83,7 @@ class SGD(Optimizer):
     ema = Hyperparameter(None)
     buffer_init = Hyperparameter(None, choices=("grad", "zeros"))
     lr_in_buffer = Hyperparameter(None)
+    maximize = Hyperparameter(False)  # ascent: the base negates g first
     conventions: ClassVar[dict[str, dict]] = _PRESETS
     state = ("v",)
     scratch = ("u", "tmp")

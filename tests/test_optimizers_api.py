@@ -16,6 +16,9 @@ FULL = {
     "adagrad": dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
     "rmsprop": dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01),
     "adam": dict(lr=0.01, amsgrad=True, weight_decay=0.01),
+    "adamw": dict(lr=0.01, amsgrad=True, weight_decay=0.1),
+    "nadam": dict(lr=0.01, weight_decay=0.01, momentum_decay=0.01),
+    "radam": dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.01),
 }
 
 
@@ -30,7 +33,9 @@ def grads_for(w, seed):
 
 
 def test_registry_names_and_torch_defaults():
-    assert set(REGISTRY) == {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+    six = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    assert list(REGISTRY)[:6] == six
+    assert {"adamw", "nadam", "radam"} <= set(REGISTRY)  # tests/test_optimizers_adam_family.py
     defaults = {
         SGD: dict(lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0),
         Momentum: dict(lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0),
@@ -236,7 +241,9 @@ def test_steady_state_step_allocates_nothing_of_the_parameter_size(name, layout)
     assert peak < w.nbytes / 20, f"a step allocated {peak} bytes for a {w.nbytes}-byte parameter"
 
 
-@pytest.mark.parametrize("module", ["base", "sgd", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize(
+    "module", ["base", "sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam"]
+)
 def test_docstring_examples_run(module):
     import doctest
     import importlib

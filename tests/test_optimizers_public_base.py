@@ -80,17 +80,29 @@ def test_signature_lists_the_declarations_in_order():
 def test_builtin_signatures_are_unchanged():
     expected = {
         "SGD": "lr=0.001, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, "
-        "convention='torch', ema=None, buffer_init=None, lr_in_buffer=None",
+        "convention='torch', ema=None, buffer_init=None, lr_in_buffer=None, maximize=False",
         "Momentum": "lr=0.001, momentum=0.9, dampening=0.0, weight_decay=0.0, "
-        "convention='torch', ema=None, buffer_init=None, lr_in_buffer=None",
+        "convention='torch', ema=None, buffer_init=None, lr_in_buffer=None, maximize=False",
         "AdaGrad": "lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=None, "
-        "eps=1e-10, convention='torch', eps_inside_sqrt=None",
+        "eps=1e-10, convention='torch', eps_inside_sqrt=None, maximize=False",
         "RMSProp": "lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0.0, momentum=0.0, "
-        "centered=False, convention='torch', eps_inside_sqrt=None, bias_correction=None",
+        "centered=False, convention='torch', eps_inside_sqrt=None, bias_correction=None, "
+        "maximize=False",
         "Adam": "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, "
-        "convention='torch', correct_moments=None, eps_root=0.0",
+        "convention='torch', correct_moments=None, eps_root=0.0, maximize=False",
     }
     expected["Nesterov"] = expected["Momentum"]
+    expected["AdamW"] = (
+        "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, maximize=False"
+    )
+    expected["NAdam"] = (
+        "lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, momentum_decay=0.004, "
+        "decoupled_weight_decay=False, maximize=False"
+    )
+    expected["RAdam"] = (
+        "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
+        "decoupled_weight_decay=False, maximize=False"
+    )
     for cls in REGISTRY.values():
         params = list(inspect.signature(cls).parameters.values())
         assert params[0].name == "params"
