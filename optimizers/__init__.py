@@ -11,10 +11,13 @@ class for writing your own (``Optimizer``, ``Hyperparameter``: see ``Optimizer``
 
 from ._blocks import get_num_threads, set_num_threads
 from ._primitives import bias_correction
+from .adadelta import Adadelta
 from .adagrad import AdaGrad
 from .adam import Adam
+from .adamax import Adamax
 from .base import Optimizer
 from .hyperparameter import Hyperparameter
+from .lion import Lion
 from .rmsprop import RMSProp
 from .sgd import SGD, Momentum, Nesterov
 
@@ -25,14 +28,20 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "adagrad": AdaGrad,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "adamax": Adamax,
+    "adadelta": Adadelta,
+    "lion": Lion,
 }
 
 __all__ = [
     "REGISTRY",
     "SGD",
     "AdaGrad",
+    "Adadelta",
     "Adam",
+    "Adamax",
     "Hyperparameter",
+    "Lion",
     "Momentum",
     "Nesterov",
     "Optimizer",
