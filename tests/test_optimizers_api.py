@@ -16,6 +16,9 @@ FULL = {
     "adagrad": dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
     "rmsprop": dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01),
     "adam": dict(lr=0.01, amsgrad=True, weight_decay=0.01),
+    "adamax": dict(lr=0.01, weight_decay=0.01),
+    "adadelta": dict(lr=0.5, weight_decay=0.01),
+    "lion": dict(lr=0.01, weight_decay=0.01),
 }
 
 
@@ -30,7 +33,8 @@ def grads_for(w, seed):
 
 
 def test_registry_names_and_torch_defaults():
-    assert set(REGISTRY) == {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+    assert {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"} <= set(REGISTRY)
+    assert {"adamax", "adadelta", "lion"} <= set(REGISTRY)  # tests/test_optimizers_more.py
     defaults = {
         SGD: dict(lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0),
         Momentum: dict(lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0),

@@ -89,6 +89,11 @@ def test_builtin_signatures_are_unchanged():
         "centered=False, convention='torch', eps_inside_sqrt=None, bias_correction=None",
         "Adam": "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, "
         "convention='torch', correct_moments=None, eps_root=0.0",
+        "Adamax": "lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
+        "convention='torch', correct_moments=None",
+        "Adadelta": "lr=1.0, rho=0.9, eps=1e-06, weight_decay=0.0, convention='torch', "
+        "square_first=None",
+        "Lion": "lr=0.0001, betas=(0.9, 0.99), weight_decay=0.001",
     }
     expected["Nesterov"] = expected["Momentum"]
     for cls in REGISTRY.values():
