@@ -128,7 +128,10 @@ def test_top_level_errors_name_the_key(prefix, message):
 
 
 ENTRY_ERRORS = [
-    ('name = "adamw"', "optimizers[0].name: unknown optimizer 'adamw'; allowed: ['adagrad'"),
+    (
+        'name = "adamw"',
+        "optimizers[0].name: unknown optimizer 'adamw'; allowed: ['adadelta', 'adagrad'",
+    ),
     ('name = "adam"\nfoo = 1', "optimizers[0]: unknown key 'foo'; allowed: ['name', 'convention'"),
     ('name = "adam"\nlr = "fast"', "optimizers[0].lr: expected a finite number, got 'fast'"),
     ('name = "adam"\nlr = []', "optimizers[0].lr: empty grid"),
