@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from optbench.optimizers import REGISTRY, Adadelta, Adamax, Lion
+from optbench.optimizers import REGISTRY, Adadelta, Adamax, Lion, _blocks
 
 A = np.array([1.0, 2.0, 3.0])
 B = np.array([0.1, -0.2, 0.3])
@@ -235,9 +235,16 @@ def steps(name, params, kw, n=4):
     return params
 
 
+@pytest.fixture(params=[(1 << 16, 1 << 20), (8, 16)], ids=["default", "tiny-blocks"])
+def blocks(request, monkeypatch):
+    """Default blocking, and tiny blocks split between threads."""
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", request.param[0])
+    monkeypatch.setattr(_blocks, "PARALLEL_MIN", request.param[1])
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("name", "opts"), SWEEP_CASES)
-def test_batched_sweep_equals_separate_runs_bit_for_bit(name, opts, dtype):
+def test_batched_sweep_equals_separate_runs_bit_for_bit(name, opts, dtype, blocks):
     rng = np.random.default_rng(0)
     init = [rng.standard_normal(s).astype(dtype) for s in [(3, 5, 7), (3, 40), (3,)]]
     sweep = SWEEPS[name]
@@ -247,6 +254,21 @@ def test_batched_sweep_equals_separate_runs_bit_for_bit(name, opts, dtype):
         for a, b in zip(together, alone, strict=True):
             assert a.dtype == dtype
             np.testing.assert_array_equal(a[r], b)
+
+
+@pytest.mark.parametrize(("name", "opts"), SWEEP_CASES)
+def test_any_memory_layout_gives_the_same_bits(name, opts, monkeypatch):
+    """F-ordered and strided parameters take the whole-array path, C-ordered the blocked one."""
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 32)
+    monkeypatch.setattr(_blocks, "PARALLEL_MIN", 64)
+    kw = {**opts, **batched(SWEEPS[name])}
+    base = np.random.default_rng(1).standard_normal((3, 30, 11))
+    c_order = steps(name, [base.copy()], kw)[0]
+    big = np.zeros((3, 30, 22))
+    big[:, :, ::2] = base
+    np.testing.assert_array_equal(c_order, steps(name, [np.asfortranarray(base)], kw)[0])
+    np.testing.assert_array_equal(c_order, steps(name, [big[:, :, ::2]], kw)[0])
+    assert np.all(big[:, :, 1::2] == 0)
 
 
 @pytest.mark.parametrize("module", ["adamax", "adadelta", "lion"])
