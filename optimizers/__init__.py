@@ -11,11 +11,14 @@ class for writing your own (``Optimizer``, ``Hyperparameter``: see ``Optimizer``
 
 from ._blocks import get_num_threads, set_num_threads
 from ._primitives import bias_correction
+from .adadelta import Adadelta
 from .adagrad import AdaGrad
 from .adam import Adam
+from .adamax import Adamax
 from .adamw import AdamW
 from .base import Optimizer
 from .hyperparameter import Hyperparameter
+from .lion import Lion
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSProp
@@ -31,15 +34,21 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "adamw": AdamW,
     "nadam": NAdam,
     "radam": RAdam,
+    "adamax": Adamax,
+    "adadelta": Adadelta,
+    "lion": Lion,
 }
 
 __all__ = [
     "REGISTRY",
     "SGD",
     "AdaGrad",
+    "Adadelta",
     "Adam",
     "AdamW",
+    "Adamax",
     "Hyperparameter",
+    "Lion",
     "Momentum",
     "NAdam",
     "Nesterov",

@@ -128,7 +128,10 @@ def test_top_level_errors_name_the_key(prefix, message):
 
 
 ENTRY_ERRORS = [
-    ('name = "adamx"', "optimizers[0].name: unknown optimizer 'adamx'; allowed: ['adagrad'"),
+    (
+        'name = "adamx"',
+        "optimizers[0].name: unknown optimizer 'adamx'; allowed: ['adadelta', 'adagrad'",
+    ),
     ('name = "adam"\nfoo = 1', "optimizers[0]: unknown key 'foo'; allowed: ['name', 'convention'"),
     ('name = "adam"\nlr = "fast"', "optimizers[0].lr: expected a finite number, got 'fast'"),
     ('name = "adam"\nlr = []', "optimizers[0].lr: empty grid"),

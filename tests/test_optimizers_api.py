@@ -19,6 +19,9 @@ FULL = {
     "adamw": dict(lr=0.01, amsgrad=True, weight_decay=0.1),
     "nadam": dict(lr=0.01, weight_decay=0.01, momentum_decay=0.01),
     "radam": dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.01),
+    "adamax": dict(lr=0.01, weight_decay=0.01),
+    "adadelta": dict(lr=0.5, weight_decay=0.01),
+    "lion": dict(lr=0.01, weight_decay=0.01),
 }
 
 
@@ -36,6 +39,7 @@ def test_registry_names_and_torch_defaults():
     six = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
     assert list(REGISTRY)[:6] == six
     assert {"adamw", "nadam", "radam"} <= set(REGISTRY)  # tests/test_optimizers_adam_family.py
+    assert {"adamax", "adadelta", "lion"} <= set(REGISTRY)  # tests/test_optimizers_more.py
     defaults = {
         SGD: dict(lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0),
         Momentum: dict(lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0),

@@ -131,6 +131,8 @@ FULL = {
     "adamw": dict(lr=0.01, amsgrad=True, weight_decay=0.1),
     "nadam": dict(lr=0.01, weight_decay=0.01),
     "radam": dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.01),
+    "adamax": dict(lr=0.01, weight_decay=0.01),
+    "adadelta": dict(lr=0.5, weight_decay=0.01),
 }
 NAMES = [name for name in FULL if name in REGISTRY]
 

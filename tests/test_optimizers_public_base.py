@@ -90,6 +90,11 @@ def test_builtin_signatures_are_unchanged():
         "maximize=False",
         "Adam": "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, "
         "convention='torch', correct_moments=None, eps_root=0.0, maximize=False",
+        "Adamax": "lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
+        "convention='torch', correct_moments=None, maximize=False",
+        "Adadelta": "lr=1.0, rho=0.9, eps=1e-06, weight_decay=0.0, convention='torch', "
+        "square_first=None, maximize=False",
+        "Lion": "lr=0.0001, betas=(0.9, 0.99), weight_decay=0.001",
     }
     expected["Nesterov"] = expected["Momentum"]
     expected["AdamW"] = (

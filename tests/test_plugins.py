@@ -178,7 +178,7 @@ def test_a_module_reference_and_an_entry_point(tmp_path, monkeypatch, capsys):
             "faults.py:RaisesInInit",
             f"faults.py, line {line_of(FAULTS, 'cannot start')}: RuntimeError: cannot start",
         ),
-        ("lion", "unknown optimizer 'lion'; allowed: ['adagrad'"),
+        ("lamb", "unknown optimizer 'lamb'; allowed: ['adadelta', 'adagrad'"),
         ("faults.py:NoUpdate", "class NoUpdate defines no update(self, w, g, s, h)"),
         ("faults.py:KwargsOnly", "KwargsOnly takes **kwargs only: declare each hyperparameter"),
     ],
