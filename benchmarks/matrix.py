@@ -105,20 +105,44 @@ class Matrix:
     base: Path | None = field(default=None, compare=False)  # the folder of the matrix file
 
 
+BUILTIN = {
+    "default": "the mission's six optimizers on every problem (the default)",
+    "modern": "all twelve built-in optimizers (adds AdamW, NAdam, RAdam, Adamax, Adadelta, "
+    "Lion) on the default matrix's problems",
+}
+"""The built-in matrices of ``optbench run --matrix NAME``."""
+
+
 def default_path() -> Path:
     """The built-in matrix shipped with the package."""
     return Path(__file__).with_name("default_matrix.toml")
 
 
-def load(path: str | Path | None = None) -> Matrix:
-    """Read and parse a matrix file (the built-in default when ``path`` is None)."""
+def builtin_source(name: str) -> str:
+    """The TOML of a built-in matrix: ``modern`` is the default one with the optimizer tables
+    of ``modern_optimizers.toml`` inserted after its own (one source for the problems)."""
+    if name not in BUILTIN:
+        raise MatrixError(f"unknown built-in matrix {name!r}; allowed: {list(BUILTIN)}")
+    text = default_path().read_text(encoding="utf-8")
+    if name == "modern":
+        extra = Path(__file__).with_name("modern_optimizers.toml").read_text(encoding="utf-8")
+        cut = text.index("\n# --- classic test functions")
+        text = f"{text[:cut]}\n\n{extra.rstrip()}\n{text[cut:]}"
+    return text
+
+
+def load(path: str | Path | None = None, builtin: str = "default") -> Matrix:
+    """Read and parse a matrix file (the built-in matrix ``builtin`` when ``path`` is None)."""
     import tomllib
 
-    path = default_path() if path is None else Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MatrixError(f"cannot read matrix file {path}: {exc.strerror}") from None
+    if path is None:
+        path, text = default_path(), builtin_source(builtin)
+    else:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MatrixError(f"cannot read matrix file {path}: {exc.strerror}") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

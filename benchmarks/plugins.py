@@ -34,14 +34,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import sys
 import threading
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 GROUPS = {"optimizer": "optbench.optimizers", "problem": "optbench.problems"}
 REQUIRED = {"optimizer": ("step",), "problem": ("init_params", "loss_and_grad", "evaluate")}
@@ -402,5 +401,5 @@ def _where(exc: BaseException) -> str:
 _ROOT = Path(__file__).resolve().parent.parent
 _OWN = (
     *(str(_ROOT / part) for part in ("optimizers", "problems", "benchmarks", "reports")),
-    str(Path(np.__file__).parent),
+    str(Path(importlib.util.find_spec("numpy").origin).parent),
 )  # optbench's own code and NumPy's (docs/examples, in the same checkout, is a user's)

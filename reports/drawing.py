@@ -248,11 +248,15 @@ def grid(n: int, ncols: int = 3, size=(4.3, 3.3)):
     return fig, list(axes.flat[:n])
 
 
-def legend(fig, methods, colors, extra=()):
-    """One legend below the panels: a line per method in its color, then ``extra`` handles."""
+def legend(fig, methods, colors, extra=(), marks=None):
+    """One legend below the panels: a line per method in its color (and marker, ``marks``),
+    then ``extra`` handles."""
+    marks = marks or {}
     handles = [
-        Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m)) for m in methods
-    ]
+        Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m),
+               marker=marks.get(m), ms=6)
+        for m in methods
+    ]  # fmt: skip
     fig.legend(
         handles=[*handles, *extra],
         loc="outside lower center",
@@ -261,10 +265,12 @@ def legend(fig, methods, colors, extra=()):
     )
 
 
-def draw_band(ax, frame, x, color, ls="-"):
-    """Median line and IQR band of a :func:`band` frame; an X where the median diverged."""
+def draw_band(ax, frame, x, color, ls="-", marker=None):
+    """Median line and IQR band of a :func:`band` frame; an X where the median diverged.
+    ``marker``: drawn on the line at a few evenly spaced points (many methods)."""
     finite = np.isfinite(frame["median"])
-    ax.plot(frame[x][finite], frame["median"][finite], color=color, ls=ls, lw=1.8)
+    marked = {"marker": marker, "markevery": 0.12, "ms": 4.5} if marker else {}
+    ax.plot(frame[x][finite], frame["median"][finite], color=color, ls=ls, lw=1.8, **marked)
     ax.fill_between(
         frame[x], frame["q25"], frame["q75"].replace(np.inf, np.nan), color=color, alpha=0.2, lw=0
     )

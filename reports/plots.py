@@ -21,6 +21,7 @@ from optbench.reports.drawing import band, draw_band, grid, legend, log_panel_ti
 from optbench.reports.style import (
     FLOOR,
     line_style,
+    markers,
     method_order,
     objective_label,
     palette,
@@ -41,14 +42,14 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> Figure:
     frame["value"] = frame["value"].clip(lower=FLOOR)
     stats = band(frame, "value")
     methods = method_order(frame["method"])
-    colors = palette(methods)
+    colors, marks = palette(methods), markers(methods)
     problems = list(dict.fromkeys(frame["problem"]))
     fig, axes = grid(len(problems))
     for ax, problem in zip(axes, problems, strict=False):
         for method in methods:
             rows = stats[(stats["problem"] == problem) & (stats["method"] == method)]
             if len(rows):
-                draw_band(ax, rows, "step", colors[method], line_style(method))
+                draw_band(ax, rows, "step", colors[method], line_style(method), marks[method])
         ax.set(yscale="log", xlabel="step")
         log_panel_title(ax, tex_safe(problem))
         ax.set_ylabel(objective_label(kinds[problem]))
@@ -56,7 +57,7 @@ def plot_convergence(curves: pd.DataFrame, kinds: pd.Series) -> Figure:
     marker = Line2D(
         [], [], ls="", marker="X", color="grey", mec="black", label="median diverged here"
     )
-    legend(fig, methods, colors, [marker])
+    legend(fig, methods, colors, [marker], marks)
     fig.suptitle("Convergence at tuned settings (median over seeds, band = IQR)")
     return fig
 
@@ -150,7 +151,7 @@ def _diverged_strip(ax, medians: pd.Series) -> None:
     )
 
 
-def _ecdf(ax, steps: np.ndarray, budget: float, color, ls: str = "-") -> None:
+def _ecdf(ax, steps: np.ndarray, budget: float, color, ls: str = "-", marker=None) -> None:
     """Fraction of (problem, target, seed) triples reached by step s; misses never count, so
     the curve ends below 1 at the budget when some target was missed."""
     if steps.size == 0:
@@ -164,6 +165,7 @@ def _ecdf(ax, steps: np.ndarray, budget: float, color, ls: str = "-") -> None:
         color=color,
         ls=ls,
         lw=1.8,
+        **({"marker": marker, "markevery": 0.15, "ms": 4.5} if marker else {}),
     )
 
 
@@ -175,7 +177,7 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> Figure:
     and seed; then one panel for each of the easiest, a middle and the hardest target.
     """
     methods = method_order(targets["method"])
-    colors = palette(methods)
+    colors, marks = palette(methods), markers(methods)
     values = sorted(targets["target"].unique(), reverse=True)
     shown = [values[i] for i in sorted({0, len(values) // 2, len(values) - 1})]
     fig, axes = grid(1 + len(shown), ncols=4, size=(3.9, 3.3))
@@ -185,12 +187,12 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> Figure:
     for i, (ax, (title, rows)) in enumerate(zip(axes, subsets, strict=False)):
         for method in methods:
             steps = rows.loc[rows["method"] == method, "step"].to_numpy(float)
-            _ecdf(ax, steps, budget, colors[method], line_style(method))
+            _ecdf(ax, steps, budget, colors[method], line_style(method), marks[method])
         ax.set_xscale("symlog", linthresh=1.0, linscale=0.25)
         ax.set(xlim=(0, budget * 1.05), ylim=(0, 1.02), xlabel="step (symlog)", title=title)
         ax.set_ylabel("fraction of runs x targets reached" if i == 0 else "")
         ax.grid(True, alpha=0.3)
-    legend(fig, methods, colors)
+    legend(fig, methods, colors, marks=marks)
     fig.suptitle(
         f"Fixed-target ECDF of steps to reach f - f* <= target, over "
         f"{targets['problem'].nunique()} problem(s) and {targets['seed'].nunique()} seed(s)\n"
@@ -202,7 +204,7 @@ def plot_ecdf(targets: pd.DataFrame, budget: float) -> Figure:
 def plot_mlp(curves: pd.DataFrame) -> Figure:
     """Train/test loss (log) and accuracy vs epoch per method; one row per MLP problem."""
     methods = method_order(curves["method"])
-    colors = palette(methods)
+    colors, marks = palette(methods), markers(methods)
     problems = list(dict.fromkeys(curves["problem"]))
     panels = [
         ("train_loss", "training loss"),
@@ -219,7 +221,7 @@ def plot_mlp(curves: pd.DataFrame) -> Figure:
             for method in methods:
                 part = stats[stats["method"] == method] if len(stats) else stats
                 if len(part):
-                    draw_band(ax, part, "epoch", colors[method], line_style(method))
+                    draw_band(ax, part, "epoch", colors[method], line_style(method), marks[method])
             unit = "cross-entropy (nats)" if "loss" in column else "accuracy (fraction correct)"
             title = name if len(problems) == 1 else f"{tex_safe(problem)}\n{name}"
             ax.set(xlabel="epoch", ylabel=unit)
@@ -229,7 +231,7 @@ def plot_mlp(curves: pd.DataFrame) -> Figure:
             else:
                 ax.set_title(title)
             ax.grid(True, alpha=0.3)
-    legend(fig, methods, colors)
+    legend(fig, methods, colors, marks=marks)
     name = tex_safe(problems[0]) if len(problems) == 1 else "MLP"
     fig.suptitle(f"{name} at tuned settings (median over seeds, band = IQR)")
     return fig

@@ -19,16 +19,28 @@ import pandas as pd
 FLOOR = 1e-14
 """Objective values below this count as this (ranks, scores, log axes)."""
 
-OPTIMIZER_ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-_COLORS = {
+OPTIMIZER_ORDER = (
+    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
+    "adamw", "nadam", "radam", "adamax", "adadelta", "lion",
+)  # fmt: skip
+_COLORS = {  # Paul Tol's bright and muted schemes: told apart also by colour-blind readers
     "sgd": "#4477AA",
     "momentum": "#EE6677",
     "nesterov": "#228833",
     "adagrad": "#CCBB44",
     "rmsprop": "#66CCEE",
     "adam": "#AA3377",
+    "adamw": "#EE7733",
+    "nadam": "#009988",
+    "radam": "#222222",
+    "adamax": "#882255",
+    "adadelta": "#999933",
+    "lion": "#0077BB",
 }
-_EXTRA_COLORS = ("#222222", "#EE7733", "#009988", "#BBBBBB", "#882255", "#999933", "#0077BB")
+_EXTRA_COLORS = ("#BBBBBB", "#CC3311", "#33BBEE", "#EE3377", "#DDAA33", "#117733", "#332288")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+MARKED_ABOVE = 6
+"""With more methods than this, lines carry markers too (colour alone stops telling them apart)."""
 
 
 def add_method(runs: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +91,15 @@ def palette(methods) -> dict[str, str]:
         colors[method] = color if color and color not in used else next(extra)
         used.add(colors[method])
     return colors
+
+
+def markers(methods) -> dict[str, str | None]:
+    """``{method: marker}``: a distinct marker per method when there are more than
+    :data:`MARKED_ABOVE` of them, else None (lines alone)."""
+    ordered = method_order(methods)
+    if len(ordered) <= MARKED_ABOVE:
+        return dict.fromkeys(ordered)
+    return {m: _MARKERS[i % len(_MARKERS)] for i, m in enumerate(ordered)}
 
 
 def line_style(method: str) -> str:

@@ -18,8 +18,18 @@ from optbench.benchmarks.cli import positive
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    from optbench.benchmarks.matrix import BUILTIN
+
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--config", metavar="TOML", help="the matrix file (default: the built-in matrix)"
+    )
+    which.add_argument(
+        "--matrix",
+        choices=tuple(BUILTIN),
+        default="default",
+        help="a built-in matrix: "
+        + "; ".join(f"{name}: {what}" for name, what in BUILTIN.items()),
     )
     parser.add_argument(
         "--out", default="results", metavar="DIR", help="results directory (default: results/)"
@@ -55,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as notes:
             warnings.simplefilter("always", UserWarning)
-            matrix = mx.load(args.config)
+            matrix = mx.load(args.config, builtin=args.matrix)
             if args.print_config:
                 sys.stdout.write(matrix.source)
                 return 0
@@ -131,7 +141,7 @@ def _summary(outcome, quiet: bool) -> None:
 def _command_line(args: argparse.Namespace) -> tuple[str, ...]:
     """The options that shaped this invocation, as ``run --config ... --out ...``."""
     line = ["run"]
-    for name in ("config", "out", "jobs", "scheduler", "max_batch"):
+    for name in ("config", "matrix", "out", "jobs", "scheduler", "max_batch"):
         value = getattr(args, name, None)
         if value is not None:
             line += [f"--{name.replace('_', '-')}", str(value)]
