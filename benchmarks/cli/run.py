@@ -28,8 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--matrix",
         choices=tuple(BUILTIN),
         default="default",
-        help="a built-in matrix: "
-        + "; ".join(f"{name}: {what}" for name, what in BUILTIN.items()),
+        help="a built-in matrix: " + "; ".join(f"{name}: {what}" for name, what in BUILTIN.items()),
     )
     parser.add_argument(
         "--out", default="results", metavar="DIR", help="results directory (default: results/)"
