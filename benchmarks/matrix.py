@@ -227,6 +227,11 @@ def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
     grid = {}
     for key, default in allowed.items():  # signature order: stable labels and hashes
         if key == "lr" and is_schedule_table(table.get(key)):  # lr = {schedule = ...}
+            if code.per_run:
+                raise MatrixError(
+                    f"{where}.lr: a schedule needs an optbench Optimizer subclass; "
+                    f"{code.ref} is a plain per-run class"
+                )
             grid[key] = schedule_grid(f"{where}.{key}", table[key])
         elif key in table:
             grid[key] = values(f"{where}.{key}", table[key], default)

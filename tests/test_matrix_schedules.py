@@ -110,3 +110,17 @@ def test_invalid_fields_name_the_key(lr, key):
     with pytest.raises(MatrixError) as exc:
         build(lr)
     assert str(exc.value).startswith(key)
+
+
+def test_a_plain_per_run_class_takes_no_schedule(tmp_path):
+    (tmp_path / "plain.py").write_text(
+        "class PlainSGD:\n"
+        "    def __init__(self, params, lr=0.01):\n"
+        "        self.params, self.lr = params, lr\n\n"
+        "    def step(self, grads):\n"
+        "        pass\n"
+    )
+    raw = {"problems": [LINE], "optimizers": [{"name": "plain.py:PlainSGD"}]}
+    raw["optimizers"][0]["lr"] = {"schedule": "constant", "value": 0.1}
+    with pytest.raises(MatrixError, match=r"^optimizers\[0\]\.lr: a schedule needs"):
+        mx.parse(raw, base=tmp_path)
