@@ -23,8 +23,10 @@ step budget, what to record and the suboptimality targets. Example::
 
 Hyperparameter values: a scalar (fixed), a list (a grid), or ``{logspace = [a, b], num = n}`` /
 ``{linspace = [a, b], num = n}``. For a pair-valued hyperparameter such as ``betas``, one pair is a
-fixed value and a list of pairs a grid. Allowed names come from ``inspect.signature`` of each
-optimizer and problem class (docs/contracts.md sections 1 and 2).
+fixed value and a list of pairs a grid. ``lr`` may be a
+schedule, ``lr = { schedule = "cosine_annealing", lr = 0.1, T_max = [1000, 2000] }``, each
+field a value or a grid (:mod:`optbench.benchmarks.matrix_schedules`). Allowed names come from
+``inspect.signature`` of each optimizer and problem class (docs/contracts.md sections 1 and 2).
 
 Errors raise :class:`MatrixError` naming the key (``optimizers[2].lr``) and, for closed sets,
 the allowed values. :func:`optbench.benchmarks.plan.expand` then constructs every problem and every
@@ -40,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .matrix_schedules import grid as schedule_grid
+from .matrix_schedules import is_schedule_table
 from .matrix_values import MatrixError, argument, check_keys, is_real, spaced, values
 from .plugins import Code, PluginError, display_names, resolve
 
@@ -246,7 +250,14 @@ def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
         conventions = ("",)
     grid = {}
     for key, default in allowed.items():  # signature order: stable labels and hashes
-        if key in table:
+        if key == "lr" and is_schedule_table(table.get(key)):  # lr = {schedule = ...}
+            if code.per_run:
+                raise MatrixError(
+                    f"{where}.lr: a schedule needs an optbench Optimizer subclass; "
+                    f"{code.ref} is a plain per-run class"
+                )
+            grid[key] = schedule_grid(f"{where}.{key}", table[key])
+        elif key in table:
             grid[key] = values(f"{where}.{key}", table[key], default)
         elif default is REQUIRED:
             raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default; set it")

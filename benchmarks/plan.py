@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .matrix import REQUIRED, Matrix, hyperparameters
+from .matrix_schedules import LrSchedule
 from .plugins import Code
 
 
@@ -182,7 +183,24 @@ def split_hparams(hparams: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
     first = hparams[0]
     static = {k: v for k, v in first.items() if not is_numeric(v)}
     arrays = {k: [hp[k] for hp in hparams] for k, v in first.items() if is_numeric(v)}
+    for k, v in first.items():  # a schedule: its numeric fields as "lr.field" columns
+        if isinstance(v, LrSchedule):
+            static[k] = v.static()
+            for name in v.numeric():
+                arrays[f"{k}.{name}"] = [hp[k].numeric()[name] for hp in hparams]
     return static, arrays
+
+
+def optimizer_kwargs(static: dict[str, Any], arrays: dict[str, list]) -> dict[str, Any]:
+    """The keyword arguments of a batch's optimizer: ``static`` values, the ``(R,)`` arrays of
+    :func:`hparam_arrays`, and each schedule built from its ``"lr.field"`` columns."""
+    hp = {**static, **hparam_arrays(arrays)}
+    for k, v in static.items():
+        if isinstance(v, LrSchedule):
+            prefix = f"{k}."
+            columns = {n[len(prefix) :]: hp.pop(n) for n in list(hp) if n.startswith(prefix)}
+            hp[k] = v.build(columns)
+    return hp
 
 
 def hparam_arrays(arrays: dict[str, list]) -> dict[str, Any]:
@@ -234,6 +252,8 @@ def make_spec(group: list[Run], matrix: Matrix) -> BatchSpec:
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, LrSchedule):
+        return jsonable(value.config())
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -246,6 +266,8 @@ def jsonable(value: Any) -> Any:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, LrSchedule):
+        return value.label(_fmt)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, tuple):

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .matrix import Matrix, MatrixError
-from .plan import ProblemInfo, hparam_arrays, jsonable, split_hparams
+from .plan import ProblemInfo, jsonable, optimizer_kwargs, split_hparams
 from .plugins import Code, describe_error
 
 
@@ -110,7 +110,7 @@ def check_optimizers(matrix: Matrix, problems: list[ProblemInfo]) -> None:
 def make_optimizer(code: Code, params: list, convention: str, static: dict, arrays: dict):
     """The optimizer of a batch: optbench's kind takes the ``(R,)`` hyperparameter arrays; a
     plain per-run class runs as one instance per run (:class:`~.per_run.PerRun`)."""
-    hp = {**static, **hparam_arrays(arrays)}
+    hp = optimizer_kwargs(static, arrays)
     cls = code.load()
     if code.per_run:
         from .per_run import PerRun

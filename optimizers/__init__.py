@@ -9,6 +9,7 @@ class for writing your own (``Optimizer``, ``Hyperparameter``: see ``Optimizer``
     state = opt.state_dict(); opt.load_state_dict(state)
 """
 
+from . import schedules
 from ._blocks import get_num_threads, set_num_threads
 from ._primitives import bias_correction
 from .adadelta import Adadelta
@@ -22,6 +23,16 @@ from .lion import Lion
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSProp
+from .schedules import (
+    Constant,
+    CosineAnnealing,
+    ExponentialDecay,
+    LinearDecay,
+    PolynomialDecay,
+    Schedule,
+    StepDecay,
+    WarmupCosine,
+)
 from .sgd import SGD, Momentum, Nesterov
 
 REGISTRY: dict[str, type[Optimizer]] = {
@@ -47,15 +58,24 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Constant",
+    "CosineAnnealing",
+    "ExponentialDecay",
     "Hyperparameter",
+    "LinearDecay",
     "Lion",
     "Momentum",
     "NAdam",
     "Nesterov",
     "Optimizer",
+    "PolynomialDecay",
     "RAdam",
     "RMSProp",
+    "Schedule",
+    "StepDecay",
+    "WarmupCosine",
     "bias_correction",
     "get_num_threads",
+    "schedules",
     "set_num_threads",
 ]

@@ -53,6 +53,16 @@ class Engine:
             for worker in range(_blocks.get_num_threads()):
                 self._allocate(worker, dtype)
 
+    def set_decay_value(self, value) -> None:
+        """A new float64 coefficient of weight decay (``1 - lr wd`` under an lr schedule)."""
+        for dt in self.decay_value:
+            self.decay_value[dt] = cast({"wd": value}, dt)["wd"]
+        for p, layout in zip(self.params, self.layouts, strict=True):
+            for b in layout or ():
+                b.wd = pick(self.decay_value[p.dtype], b.sel)
+        for i, (h, s, buf, neg, _, sel) in self.whole.items():
+            self.whole[i] = (h, s, buf, neg, pick(self.decay_value[self.params[i].dtype], sel), sel)
+
     # -- one step ---------------------------------------------------------------------------
     def run(self, grads: list[np.ndarray], per_step: dict) -> None:
         """Update every parameter from ``grads``, with the float64 per-step values."""

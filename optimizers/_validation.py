@@ -139,3 +139,38 @@ def grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
         if g.dtype != p.dtype:
             raise TypeError(f"grads[{i}] must have dtype {p.dtype} like params[{i}], got {g.dtype}")
     return list(grads)
+
+
+def scheduled_lr(schedule, t: int, R: int | None):
+    """``schedule(t)``, the lr of step ``t``, checked: a finite float >= 0, or such an ``(R,)``
+    array (read-only); ``ValueError`` naming the step and the value."""
+    value = schedule(t)
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        lr = np.array(value, dtype=np.float64)
+    elif isinstance(value, float | int | np.floating | np.integer) and not isinstance(
+        value, bool | np.bool_
+    ):
+        lr = float(value)
+    elif isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        lr = float(value)
+    else:
+        raise TypeError(
+            f"the lr schedule {schedule!r} returned {value!r} at step {t}: a learning rate is "
+            "a real number or an (R,) array"
+        )
+    bad = ~np.isfinite(lr) | (np.asarray(lr) < 0)
+    if np.any(bad):
+        where = "" if np.ndim(lr) == 0 else f" (run {int(np.flatnonzero(bad)[0])})"
+        shown = lr if np.ndim(lr) == 0 else lr[np.flatnonzero(bad)[0]]
+        raise ValueError(
+            f"the lr schedule {schedule!r} returned lr={shown!r}{where} at step {t}: a learning "
+            "rate must be finite and >= 0"
+        )
+    if isinstance(lr, np.ndarray):
+        if t > 1 and lr.shape != (R,):  # (at step 1, its shape sets R)
+            raise ValueError(
+                f"the lr schedule {schedule!r} returned shape {lr.shape} at step {t}, but "
+                f"there are R={R} runs"
+            )
+        lr.setflags(write=False)
+    return lr

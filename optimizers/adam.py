@@ -108,21 +108,20 @@ class Adam(Optimizer):
         sqrt_bc2 = math.sqrt(bc2) if isinstance(bc2, float) else np.sqrt(bc2)
         if isinstance(sqrt_bc2, float) and sqrt_bc2 == 1.0:
             sqrt_bc2 = None  # x / 1 = x: the division is skipped, same bits
-        return {"neg_step_size": self._neg_step_size(h.lr, bc1), "sqrt_bc2": sqrt_bc2}
+        return {"neg_step_size": self._neg_step_size(h, bc1), "sqrt_bc2": sqrt_bc2}
 
-    def _neg_step_size(self, lr, bc1):
+    def _neg_step_size(self, h, bc1):
         """``-(lr / bc1)``, computed as ``(-lr) / bc1`` (the same bits: IEEE division rounds
         symmetrically); per-run values go to a buffer reused every step (an ``(R,)`` temporary
         of 128 KiB or more is a fresh mmap, page faults included, each step)."""
-        if not isinstance(lr, np.ndarray) and not isinstance(bc1, np.ndarray):
-            return -(lr / bc1)
+        if not isinstance(h.lr, np.ndarray) and not isinstance(bc1, np.ndarray):
+            return -(h.lr / bc1)
+        if not isinstance(bc1, np.ndarray) and bc1 == 1.0:  # b1^t < 2^-53 (t > 349 for 0.9)
+            return h.neg_lr  # (-lr) / 1 = -lr exactly (an (R,) array: lr is one)
         buf = self.__dict__.get("_step_size_buffer")
         if buf is None:
-            self._neg_lr = np.negative(lr)
             buf = self._step_size_buffer = np.empty(self.R)
-        if not isinstance(bc1, np.ndarray) and bc1 == 1.0:  # b1^t < 2^-53 (t > 349 for 0.9)
-            return self._neg_lr  # (-lr) / 1 = -lr exactly
-        return np.divide(self._neg_lr, bc1, out=buf)
+        return np.divide(h.neg_lr, bc1, out=buf)
 
     def update(self, w, g, s, h):
         if h.correct_moments:

@@ -98,6 +98,15 @@ class Optimizer:
     leading axis); creates state and scratch once; runs ``update`` over cache-sized blocks in
     threads (or whole, for arrays that are not C-contiguous: the same bits); applies weight
     decay; counts steps; ``state_dict`` / ``load_state_dict``; ``repr``.
+
+    **Learning-rate schedules.** ``lr`` may be a callable of the step number t = 1, 2, ...
+    returning the lr of the t-th update (a float or an ``(R,)`` array; the built-ins are in
+    :mod:`optbench.optimizers.schedules`). Each step the base then evaluates it, checks it
+    (``ValueError`` naming the step and the value if negative or not finite), and recomputes
+    ``static_coefficients`` from it (and the decoupled decay ``1 - lr wd``) before
+    ``step_coefficients``: ``h.lr`` and whatever a rule derives from it are step t's values,
+    where torch reads ``group["lr"]`` set by a scheduler. A hook needs no change for this; with
+    a float lr nothing is recomputed. ``hparams["lr"]`` is the schedule itself.
     """
 
     CONVENTIONS: ClassVar[tuple[str, ...]] = ()
@@ -126,10 +135,17 @@ class Optimizer:
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         del arguments["params"]
+        self._schedule = None
+        if callable(arguments.get("lr")) and "lr" in spec.hyper:  # lr(t), step t = 1, 2, ...
+            self._schedule = arguments["lr"]
+            arguments["lr"] = check.scheduled_lr(self._schedule, 1, None)
         self.hparams: dict = spec.resolve(arguments)
         numeric = spec.numeric(self.hparams)
         self.R: int | None = check.runs(numeric)
         h = SimpleNamespace(**self.hparams, **spec.fixed)
+        self._values = dict(vars(h))  # hyperparameters before coefficients: lr(t) replaces lr
+        if self._schedule is not None:
+            self.hparams["lr"] = self._schedule
         self.validate(h)
         self.params: list[np.ndarray] = check.params(params, self.R, numeric)
         self.step_count = 0
@@ -177,10 +193,28 @@ class Optimizer:
         """One update of every parameter in place, from ``grads`` (read during the call only)."""
         grads = check.grads(grads, self.params)
         self.step_count += 1
-        per_step = self.step_coefficients(self.step_count, self._h)
+        t, h = self.step_count, self._h
+        if self._schedule is not None:
+            h, lr_values = self._scheduled(t)
+        per_step = self.step_coefficients(t, h)
         if per_step.keys() != self._step_names:
             self._check_step_names(per_step)
+        if self._schedule is not None:
+            per_step = {**lr_values, **per_step}
         self._engine.run(grads, per_step)
+
+    def _scheduled(self, t: int) -> tuple[SimpleNamespace, dict]:
+        """Step ``t``'s namespace with ``lr = schedule(t)``, and the values it changes: lr and
+        every static coefficient (recomputed from it), as torch reads ``group["lr"]`` set by a
+        scheduler before ``step()``; the decoupled decay ``1 - lr wd`` too."""
+        lr = check.scheduled_lr(self._schedule, t, self.R)
+        h = SimpleNamespace(**{**self._values, "lr": lr})
+        static = self.static_coefficients(h)
+        vars(h).update(static)
+        decay, value = self._weight_decay(h, type(self)._spec.weight_decay)
+        if decay == "decoupled":
+            self._engine.set_decay_value(value)
+        return h, {"lr": lr, **static}
 
     # -- construction helpers ------------------------------------------------------------------
     def _extend(self, h, values: dict, hook: str) -> None:
