@@ -98,7 +98,8 @@ def test_builtin_signatures_are_unchanged():
     }
     expected["Nesterov"] = expected["Momentum"]
     expected["AdamW"] = (
-        "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, maximize=False"
+        "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, "
+        "convention='torch', correct_moments=None, maximize=False"
     )
     expected["NAdam"] = (
         "lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, momentum_decay=0.004, "
