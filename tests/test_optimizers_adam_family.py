@@ -89,6 +89,27 @@ OPTAX_REFERENCE = [
         5,
         [0.9847436462401625, -1.959593693824846, 2.446913813312188],
     ),
+    # NAdam(convention="optax") against optax.nadam (an L2 weight_decay: add_decayed_weights
+    # chained before it) and optax.nadamw (decoupled_weight_decay=True)
+    ("nadam", {"lr": 0.1}, 5, [-0.013552713095292074, -0.9388386519719301, 1.4340634670801662]),
+    (
+        "nadam",
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.01},
+        12,
+        [-0.18364541761271178, -0.3612924714512391, 0.8179513616942413],
+    ),
+    (
+        "nadam",
+        {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True},
+        12,
+        [-0.2573058711973605, -0.28142257037803364, 0.7164815724448993],
+    ),
+    (
+        "nadam",
+        {"lr": 0.1, "eps": 0.001, "maximize": True},
+        5,
+        [1.1025598397226053, -2.0905706887318916, 2.5881631892196792],
+    ),
 ]
 
 
@@ -137,8 +158,12 @@ def test_registry_defaults_are_torchs():
         weight_decay=0.0,
         momentum_decay=4e-3,
         decoupled_weight_decay=False,
+        convention="torch",
+        correct_moments=False,
         maximize=False,
     )
+    assert NAdam.CONVENTIONS == ("torch", "optax")
+    assert NAdam(w, convention="optax").hparams["correct_moments"] is True
     assert RAdam(w).hparams == dict(
         lr=1e-3,
         betas=(0.9, 0.999),
@@ -147,7 +172,7 @@ def test_registry_defaults_are_torchs():
         decoupled_weight_decay=False,
         maximize=False,
     )
-    for cls in (NAdam, RAdam):
+    for cls in (RAdam,):
         assert cls.CONVENTIONS == ()
         with pytest.raises(TypeError, match="convention"):
             cls(w, convention="optax")
@@ -235,7 +260,14 @@ def test_nadam_first_step_by_hand():
 
 
 @pytest.mark.parametrize(
-    ("cls", "extra"), [(NAdam, {}), (RAdam, {}), (AdamW, {}), (AdamW, {"convention": "optax"})]
+    ("cls", "extra"),
+    [
+        (NAdam, {}),
+        (RAdam, {}),
+        (AdamW, {}),
+        (AdamW, {"convention": "optax"}),
+        (NAdam, {"convention": "optax"}),
+    ],
 )
 def test_state_dict_round_trip_continues_the_same_sequence(cls, extra):
     """NAdam's mu_product is a function of the step: a loaded state continues exactly."""
@@ -278,7 +310,12 @@ OPTIONS = {
         dict(convention="optax"),
         dict(convention="optax", amsgrad=True, maximize=True),
     ],
-    "nadam": [dict(), dict(decoupled_weight_decay=True)],
+    "nadam": [
+        dict(),
+        dict(decoupled_weight_decay=True),
+        dict(convention="optax"),
+        dict(convention="optax", decoupled_weight_decay=True, maximize=True),
+    ],
     "radam": [dict(), dict(decoupled_weight_decay=True)],
 }
 CASES = [(name, opts) for name in sorted(SWEEPS) for opts in OPTIONS[name]]

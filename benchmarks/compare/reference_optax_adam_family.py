@@ -1,4 +1,4 @@
-"""Reference iterates of optax 0.2.8 for AdamW's ``convention="optax"``.
+"""Reference iterates of optax 0.2.8 for AdamW's and NAdam's ``convention="optax"``.
 
 Run once in an environment with jax, optax 0.2.8 and NumPy (optbench itself is not needed)::
 
@@ -10,7 +10,8 @@ Everything runs in float64 (``jax_enable_x64``), eagerly (no ``jit``), from the 
 the rows marked maximize, optax gets ``g = -(A w + B)``, which is what optbench's
 ``maximize=True`` makes of ``g = A w + B`` (``g <- -g``).
 ``amsgrad=True`` is ``scale_by_amsgrad`` in place of ``scale_by_adam`` in ``optax.adamw``'s
-chain.
+chain; NAdam's L2 ``weight_decay`` is ``add_decayed_weights`` chained before ``optax.nadam``,
+its ``decoupled_weight_decay=True`` is ``optax.nadamw``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ ROWS = [
     ("adamw", {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.1, "eps": 1e-3}, 12),
     ("adamw", {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.1, "amsgrad": True}, 12),
     ("adamw", {"lr": 0.1, "weight_decay": 0.05, "maximize": True}, 5),
+    ("nadam", {"lr": 0.1}, 5),
+    ("nadam", {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.01}, 12),
+    ("nadam", {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True}, 12),
+    ("nadam", {"lr": 0.1, "eps": 1e-3, "maximize": True}, 5),
 ]
 
 
@@ -40,6 +45,11 @@ def transform(optax, name, kw):
                 optax.scale_by_learning_rate(lr),
             )
         return optax.adamw(lr, b1=b1, b2=b2, eps=eps, weight_decay=wd)
+    wd = kw.get("weight_decay", 0.0)
+    if name == "nadam" and kw.get("decoupled_weight_decay"):
+        return optax.nadamw(lr, b1=b1, b2=b2, eps=eps, weight_decay=wd)
+    if name == "nadam":
+        return optax.chain(optax.add_decayed_weights(wd), optax.nadam(lr, b1=b1, b2=b2, eps=eps))
     raise ValueError(name)
 
 
