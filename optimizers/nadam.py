@@ -95,12 +95,16 @@ class NAdam(Optimizer):
 
     def step_coefficients(self, t, h):
         beta1, beta2 = h.betas
-        if h.correct_moments:
-            return {
-                "bc1": P.bias_correction(beta1, t),
-                "bc1_next": P.bias_correction(beta1, t + 1),
-                "bc2": P.bias_correction(beta2, t),
-            }
+        if h.correct_moments:  # optax's decay ** count: XLA's integer power
+            return F.per_run(
+                lambda b1, b2: {
+                    "bc1": 1.0 - F.xla_pow(b1, t),
+                    "bc1_next": 1.0 - F.xla_pow(b1, t + 1),
+                    "bc2": 1.0 - F.xla_pow(b2, t),
+                },
+                beta1,
+                beta2,
+            )
         return F.per_run(self._coefficients(t), h.lr, beta1, beta2, h.momentum_decay)
 
     def _coefficients(self, t):

@@ -110,6 +110,28 @@ OPTAX_REFERENCE = [
         5,
         [1.1025598397226053, -2.0905706887318916, 2.5881631892196792],
     ),
+    # RAdam(convention="optax") against optax.radam (L2: add_decayed_weights before it;
+    # decoupled: scale_by_radam, add_decayed_weights, scale_by_learning_rate)
+    ("radam", {"lr": 0.1}, 5, [0.2314185170611388, -0.2226367409293968, -0.23303159894621261]),
+    ("radam", {"lr": 0.1}, 12, [0.20375855218500408, -0.20107279042699386, -0.2433671960918919]),
+    (
+        "radam",
+        {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.01},
+        12,
+        [-0.025698551528029606, -0.041061164669380104, -0.24257123606109435],
+    ),
+    (
+        "radam",
+        {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True},
+        12,
+        [0.1882432063241172, -0.17810232282157884, -0.24619893071841212],
+    ),
+    (
+        "radam",
+        {"lr": 0.1, "eps": 0.001, "maximize": True},
+        12,
+        [0.8647749849360654, -3.5059113618234328, 6.329327015884202],
+    ),
 ]
 
 
@@ -170,12 +192,15 @@ def test_registry_defaults_are_torchs():
         eps=1e-8,
         weight_decay=0.0,
         decoupled_weight_decay=False,
+        convention="torch",
+        correct_moments=False,
         maximize=False,
     )
-    for cls in (RAdam,):
-        assert cls.CONVENTIONS == ()
-        with pytest.raises(TypeError, match="convention"):
-            cls(w, convention="optax")
+    assert RAdam.CONVENTIONS == ("torch", "optax")
+    assert RAdam(w, convention="optax").hparams["correct_moments"] is True
+    for cls in (AdamW, NAdam, RAdam):
+        with pytest.raises(ValueError, match="convention"):
+            cls(w, convention="jax")
 
 
 BAD = [
@@ -267,6 +292,7 @@ def test_nadam_first_step_by_hand():
         (AdamW, {}),
         (AdamW, {"convention": "optax"}),
         (NAdam, {"convention": "optax"}),
+        (RAdam, {"convention": "optax"}),
     ],
 )
 def test_state_dict_round_trip_continues_the_same_sequence(cls, extra):
@@ -316,7 +342,12 @@ OPTIONS = {
         dict(convention="optax"),
         dict(convention="optax", decoupled_weight_decay=True, maximize=True),
     ],
-    "radam": [dict(), dict(decoupled_weight_decay=True)],
+    "radam": [
+        dict(),
+        dict(decoupled_weight_decay=True),
+        dict(convention="optax"),
+        dict(convention="optax", decoupled_weight_decay=True, maximize=True),
+    ],
 }
 CASES = [(name, opts) for name in sorted(SWEEPS) for opts in OPTIONS[name]]
 

@@ -107,7 +107,7 @@ def test_builtin_signatures_are_unchanged():
     )
     expected["RAdam"] = (
         "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
-        "decoupled_weight_decay=False, maximize=False"
+        "decoupled_weight_decay=False, convention='torch', correct_moments=None, maximize=False"
     )
     for cls in REGISTRY.values():
         params = list(inspect.signature(cls).parameters.values())

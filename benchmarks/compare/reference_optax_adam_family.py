@@ -1,4 +1,4 @@
-"""Reference iterates of optax 0.2.8 for AdamW's and NAdam's ``convention="optax"``.
+"""Reference iterates of optax 0.2.8 for AdamW's, NAdam's and RAdam's ``convention="optax"``.
 
 Run once in an environment with jax, optax 0.2.8 and NumPy (optbench itself is not needed)::
 
@@ -11,7 +11,8 @@ the rows marked maximize, optax gets ``g = -(A w + B)``, which is what optbench'
 ``maximize=True`` makes of ``g = A w + B`` (``g <- -g``).
 ``amsgrad=True`` is ``scale_by_amsgrad`` in place of ``scale_by_adam`` in ``optax.adamw``'s
 chain; NAdam's L2 ``weight_decay`` is ``add_decayed_weights`` chained before ``optax.nadam``,
-its ``decoupled_weight_decay=True`` is ``optax.nadamw``.
+its ``decoupled_weight_decay=True`` is ``optax.nadamw``; RAdam's likewise, with the chain
+``scale_by_radam``, ``add_decayed_weights``, ``scale_by_learning_rate`` when decoupled.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ ROWS = [
     ("nadam", {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.01}, 12),
     ("nadam", {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True}, 12),
     ("nadam", {"lr": 0.1, "eps": 1e-3, "maximize": True}, 5),
+    ("radam", {"lr": 0.1}, 5),
+    ("radam", {"lr": 0.1}, 12),
+    ("radam", {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.01}, 12),
+    ("radam", {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True}, 12),
+    ("radam", {"lr": 0.1, "eps": 1e-3, "maximize": True}, 12),
 ]
 
 
@@ -50,6 +56,14 @@ def transform(optax, name, kw):
         return optax.nadamw(lr, b1=b1, b2=b2, eps=eps, weight_decay=wd)
     if name == "nadam":
         return optax.chain(optax.add_decayed_weights(wd), optax.nadam(lr, b1=b1, b2=b2, eps=eps))
+    if name == "radam" and kw.get("decoupled_weight_decay"):
+        return optax.chain(
+            optax.scale_by_radam(b1=b1, b2=b2, eps=eps),
+            optax.add_decayed_weights(wd),
+            optax.scale_by_learning_rate(lr),
+        )
+    if name == "radam":
+        return optax.chain(optax.add_decayed_weights(wd), optax.radam(lr, b1=b1, b2=b2, eps=eps))
     raise ValueError(name)
 
 
