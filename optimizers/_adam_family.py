@@ -46,3 +46,16 @@ def per_run(formula, *values) -> dict:
     results = [formula(*map(float, row)) for row in distinct]
     inverse = inverse.reshape(-1)
     return {k: np.array([r[k] for r in results])[inverse] for k in results[0]}
+
+
+def xla_pow(x: float, n: int) -> float:
+    """``x ** n`` for a step count ``n >= 1`` as optax computes ``decay ** count`` (a float to
+    an int32 power: XLA's square-and-multiply, not the C library's ``pow``; the two differ in
+    the last bit for some n, which ``rho_t``'s cancellation near 5 amplifies)."""
+    acc = None
+    while n:
+        if n & 1:
+            acc = x if acc is None else x * acc
+        x *= x
+        n >>= 1
+    return acc

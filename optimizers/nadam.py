@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from . import _adam_family as F
@@ -30,8 +32,28 @@ class NAdam(Optimizer):
     of mu_1 .. mu_t in torch's order, the same bits), so it survives ``load_state_dict``. torch
     holds it in its default dtype: the iterates are torch's with ``torch.set_default_dtype(
     torch.float64)``, and within float32 round-off of P_t with torch's float32 default.
-    No other convention (torch's only). Any of lr, eps, weight_decay, momentum_decay and each
-    of the two betas may be an ``(R,)`` array. Example::
+
+    The finer option ``correct_moments`` selects the rule:
+
+    - False (torch): the above;
+    - True (optax's ``scale_by_adam(nesterov=True)``, a constant b1: ``momentum_decay`` is not
+      used): ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) (g g)``,
+      ``m_hat = b1 * (m / (1 - b1^(t+1))) + (1 - b1) * (g / (1 - b1^t))``,
+      ``d = m_hat / (sqrt(v / (1 - b2^t)) + eps)``, then ``w <- w + (-lr) * d``; with
+      ``decoupled_weight_decay``, ``w <- w + (-lr) * (d + wd * w)`` instead (``optax.nadamw``).
+
+    ==========  ===============  ====================================================
+    convention  correct_moments  source
+    ==========  ===============  ====================================================
+    ``torch``   False            ``torch.optim.NAdam``
+    ``optax``   True             ``optax.nadam`` (``eps_root=0``, ``mu_dtype=None``:
+                                 its defaults); an L2 ``weight_decay`` is optax's
+                                 ``add_decayed_weights`` chained before it, a
+                                 decoupled one ``optax.nadamw``
+    ==========  ===============  ====================================================
+
+    Any of lr, eps, weight_decay, momentum_decay and each of the two betas may be an ``(R,)``
+    array. Example::
 
         >>> import numpy as np
         >>> w = np.array([1.0])
@@ -49,7 +71,12 @@ class NAdam(Optimizer):
     weight_decay = Hyperparameter(0.0)
     momentum_decay = Hyperparameter(4e-3)
     decoupled_weight_decay = Hyperparameter(False)
+    correct_moments = Hyperparameter(None)
     maximize = Hyperparameter(False)  # ascent: the base negates g first
+    conventions: ClassVar[dict[str, dict]] = {
+        "torch": {"correct_moments": False},
+        "optax": {"correct_moments": True},
+    }
     state = ("exp_avg", "exp_avg_sq")
     scratch = ("u", "d", "decayed")
     weight_decay_mode = None  # the rule's own: L2 or decoupled, per decoupled_weight_decay
@@ -57,7 +84,9 @@ class NAdam(Optimizer):
     def static_coefficients(self, h):
         beta1, beta2 = h.betas
         return {
+            "beta1": beta1,
             "beta2": beta2,
+            "neg_lr": -h.lr,
             "one_minus_beta1": 1.0 - beta1,
             "one_minus_beta2": 1.0 - beta2,
             "lerp": P.lerp_branches(1.0 - beta1),
@@ -66,6 +95,16 @@ class NAdam(Optimizer):
 
     def step_coefficients(self, t, h):
         beta1, beta2 = h.betas
+        if h.correct_moments:  # optax's decay ** count: XLA's integer power
+            return F.per_run(
+                lambda b1, b2: {
+                    "bc1": 1.0 - F.xla_pow(b1, t),
+                    "bc1_next": 1.0 - F.xla_pow(b1, t + 1),
+                    "bc2": 1.0 - F.xla_pow(b2, t),
+                },
+                beta1,
+                beta2,
+            )
         return F.per_run(self._coefficients(t), h.lr, beta1, beta2, h.momentum_decay)
 
     def _coefficients(self, t):
@@ -93,6 +132,9 @@ class NAdam(Optimizer):
         return formula
 
     def update(self, w, g, s, h):
+        if h.correct_moments:
+            self._update_optax(w, g, s, h)
+            return
         g = F.decay(w, g, h, s.decayed)
         P.lerp(s.exp_avg, g, h.one_minus_beta1, s.u, h.lerp[w.dtype])
         P.ema_of_squares(s.exp_avg_sq, g, h.beta2, h.one_minus_beta2, s.u)
@@ -101,3 +143,24 @@ class NAdam(Optimizer):
         np.add(d, h.eps, out=d)
         P.addcdiv(w, g, d, h.grad_scale, s.u)
         P.addcdiv(w, s.exp_avg, d, h.avg_scale, s.u)
+
+    @staticmethod
+    def _update_optax(w, g, s, h):
+        if h.decay == "l2":
+            g = P.decayed_grad(g, w, h.decay_value, s.decayed)
+        m, v = s.exp_avg, s.exp_avg_sq
+        P.ema(m, g, h.beta1, h.one_minus_beta1, s.u)
+        P.ema_of_squares(v, g, h.beta2, h.one_minus_beta2, s.u, square_first=True)
+        m_hat = np.divide(m, h.bc1_next, out=s.u)
+        np.multiply(m_hat, h.beta1, out=m_hat)
+        g_hat = np.divide(g, h.bc1, out=s.d)
+        np.multiply(g_hat, h.one_minus_beta1, out=g_hat)
+        np.add(m_hat, g_hat, out=m_hat)
+        d = np.divide(v, h.bc2, out=s.d)
+        np.sqrt(d, out=d)
+        np.add(d, h.eps, out=d)
+        np.divide(m_hat, d, out=d)
+        if h.decay == "decoupled":  # optax.nadamw's add_decayed_weights: d + wd * w
+            np.multiply(w, h.weight_decay, out=s.u)
+            np.add(d, s.u, out=d)
+        P.apply(w, d, h.neg_lr, d)

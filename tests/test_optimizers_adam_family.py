@@ -1,8 +1,9 @@
 """AdamW, NAdam, RAdam: torch's iterates, hand-derived steps, bad input, sweeps, state.
 
 The reference numbers were printed by ``benchmarks/compare/reference_adam_family.py`` with
-``torch.optim`` 2.13 in float64 (default dtype float64, ``foreach=False``); the tests do not
-import torch.
+``torch.optim`` 2.13 in float64 (default dtype float64, ``foreach=False``); the
+``OPTAX_REFERENCE`` rows by ``benchmarks/compare/reference_optax_adam_family.py`` with optax
+0.2.8 (jax x64). The tests do not import torch or jax.
 """
 
 import math
@@ -60,6 +61,80 @@ REFERENCE = [
 ]
 
 
+# AdamW(convention="optax") against optax.adamw (amsgrad: its chain with scale_by_amsgrad);
+# a maximize row is optbench's maximize=True on g = A w + B, optax's adamw on -(A w + B)
+OPTAX_REFERENCE = [
+    ("adamw", {"lr": 0.1}, 5, [0.018019721356318547, -0.9975723691233056, 1.4938593543581191]),
+    (
+        "adamw",
+        {"lr": 0.1, "weight_decay": 0.0},
+        5,
+        [0.01938149934713425, -1.0039847944059184, 1.5027745542480315],
+    ),
+    (
+        "adamw",
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.1, "eps": 0.001},
+        12,
+        [-0.22713729699961396, -0.2928288028932191, 0.7064072442404148],
+    ),
+    (
+        "adamw",
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.1, "amsgrad": True},
+        12,
+        [-0.13994833074016758, -0.46264601694674046, 0.85597968143125],
+    ),
+    (
+        "adamw",
+        {"lr": 0.1, "weight_decay": 0.05, "maximize": True},
+        5,
+        [0.9847436462401625, -1.959593693824846, 2.446913813312188],
+    ),
+    # NAdam(convention="optax") against optax.nadam (an L2 weight_decay: add_decayed_weights
+    # chained before it) and optax.nadamw (decoupled_weight_decay=True)
+    ("nadam", {"lr": 0.1}, 5, [-0.013552713095292074, -0.9388386519719301, 1.4340634670801662]),
+    (
+        "nadam",
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.01},
+        12,
+        [-0.18364541761271178, -0.3612924714512391, 0.8179513616942413],
+    ),
+    (
+        "nadam",
+        {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True},
+        12,
+        [-0.2573058711973605, -0.28142257037803364, 0.7164815724448993],
+    ),
+    (
+        "nadam",
+        {"lr": 0.1, "eps": 0.001, "maximize": True},
+        5,
+        [1.1025598397226053, -2.0905706887318916, 2.5881631892196792],
+    ),
+    # RAdam(convention="optax") against optax.radam (L2: add_decayed_weights before it;
+    # decoupled: scale_by_radam, add_decayed_weights, scale_by_learning_rate)
+    ("radam", {"lr": 0.1}, 5, [0.2314185170611388, -0.2226367409293968, -0.23303159894621261]),
+    ("radam", {"lr": 0.1}, 12, [0.20375855218500408, -0.20107279042699386, -0.2433671960918919]),
+    (
+        "radam",
+        {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.01},
+        12,
+        [-0.025698551528029606, -0.041061164669380104, -0.24257123606109435],
+    ),
+    (
+        "radam",
+        {"lr": 0.1, "weight_decay": 0.05, "decoupled_weight_decay": True},
+        12,
+        [0.1882432063241172, -0.17810232282157884, -0.24619893071841212],
+    ),
+    (
+        "radam",
+        {"lr": 0.1, "eps": 0.001, "maximize": True},
+        12,
+        [0.8647749849360654, -3.5059113618234328, 6.329327015884202],
+    ),
+]
+
+
 def run(cls, w0, grad, steps, **kw):
     w = np.array(w0, dtype=np.float64)
     opt = cls([w], **kw)
@@ -75,13 +150,29 @@ def test_matches_torch_reference(name, kw, steps, expected):
     np.testing.assert_allclose(w, expected, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.parametrize(("name", "kw", "steps", "expected"), OPTAX_REFERENCE)
+def test_optax_convention_matches_optax_reference(name, kw, steps, expected):
+    w = run(REGISTRY[name], W0, lambda w, t: A * w + B, steps, convention="optax", **kw)
+    # XLA's elementwise kernels round a few results one ulp apart: rtol as above
+    np.testing.assert_allclose(w, expected, rtol=1e-13, atol=1e-15)
+
+
 def test_registry_defaults_are_torchs():
     assert REGISTRY["adamw"] is AdamW and REGISTRY["nadam"] is NAdam
     assert REGISTRY["radam"] is RAdam
     w = [np.zeros(2)]
     assert AdamW(w).hparams == dict(
-        lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        convention="torch",
+        correct_moments=False,
+        maximize=False,
     )
+    assert AdamW.CONVENTIONS == ("torch", "optax")
+    assert AdamW(w, convention="optax").hparams["correct_moments"] is True
     assert NAdam(w).hparams == dict(
         lr=2e-3,
         betas=(0.9, 0.999),
@@ -89,20 +180,27 @@ def test_registry_defaults_are_torchs():
         weight_decay=0.0,
         momentum_decay=4e-3,
         decoupled_weight_decay=False,
+        convention="torch",
+        correct_moments=False,
         maximize=False,
     )
+    assert NAdam.CONVENTIONS == ("torch", "optax")
+    assert NAdam(w, convention="optax").hparams["correct_moments"] is True
     assert RAdam(w).hparams == dict(
         lr=1e-3,
         betas=(0.9, 0.999),
         eps=1e-8,
         weight_decay=0.0,
         decoupled_weight_decay=False,
+        convention="torch",
+        correct_moments=False,
         maximize=False,
     )
+    assert RAdam.CONVENTIONS == ("torch", "optax")
+    assert RAdam(w, convention="optax").hparams["correct_moments"] is True
     for cls in (AdamW, NAdam, RAdam):
-        assert cls.CONVENTIONS == ()
-        with pytest.raises(TypeError, match="convention"):
-            cls(w, convention="optax")
+        with pytest.raises(ValueError, match="convention"):
+            cls(w, convention="jax")
 
 
 BAD = [
@@ -186,12 +284,22 @@ def test_nadam_first_step_by_hand():
     np.testing.assert_allclose(w, expected, rtol=1e-15)
 
 
-@pytest.mark.parametrize("cls", [NAdam, RAdam, AdamW])
-def test_state_dict_round_trip_continues_the_same_sequence(cls):
+@pytest.mark.parametrize(
+    ("cls", "extra"),
+    [
+        (NAdam, {}),
+        (RAdam, {}),
+        (AdamW, {}),
+        (AdamW, {"convention": "optax"}),
+        (NAdam, {"convention": "optax"}),
+        (RAdam, {"convention": "optax"}),
+    ],
+)
+def test_state_dict_round_trip_continues_the_same_sequence(cls, extra):
     """NAdam's mu_product is a function of the step: a loaded state continues exactly."""
     rng = np.random.default_rng(2)
     w0, gs = rng.standard_normal(20), rng.standard_normal((8, 20))
-    kw = dict(lr=0.05, weight_decay=0.01)
+    kw = dict(lr=0.05, weight_decay=0.01, **extra)
     straight = run(cls, w0, lambda w, t: gs[t], 8, **kw)
     w = w0.copy()
     opt = cls([w], **kw)
@@ -222,9 +330,24 @@ SWEEPS = {
     ),
 }
 OPTIONS = {
-    "adamw": [dict(), dict(amsgrad=True)],
-    "nadam": [dict(), dict(decoupled_weight_decay=True)],
-    "radam": [dict(), dict(decoupled_weight_decay=True)],
+    "adamw": [
+        dict(),
+        dict(amsgrad=True),
+        dict(convention="optax"),
+        dict(convention="optax", amsgrad=True, maximize=True),
+    ],
+    "nadam": [
+        dict(),
+        dict(decoupled_weight_decay=True),
+        dict(convention="optax"),
+        dict(convention="optax", decoupled_weight_decay=True, maximize=True),
+    ],
+    "radam": [
+        dict(),
+        dict(decoupled_weight_decay=True),
+        dict(convention="optax"),
+        dict(convention="optax", decoupled_weight_decay=True, maximize=True),
+    ],
 }
 CASES = [(name, opts) for name in sorted(SWEEPS) for opts in OPTIONS[name]]
 

@@ -98,15 +98,16 @@ def test_builtin_signatures_are_unchanged():
     }
     expected["Nesterov"] = expected["Momentum"]
     expected["AdamW"] = (
-        "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, maximize=False"
+        "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, "
+        "convention='torch', correct_moments=None, maximize=False"
     )
     expected["NAdam"] = (
         "lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, momentum_decay=0.004, "
-        "decoupled_weight_decay=False, maximize=False"
+        "decoupled_weight_decay=False, convention='torch', correct_moments=None, maximize=False"
     )
     expected["RAdam"] = (
         "lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
-        "decoupled_weight_decay=False, maximize=False"
+        "decoupled_weight_decay=False, convention='torch', correct_moments=None, maximize=False"
     )
     for cls in REGISTRY.values():
         params = list(inspect.signature(cls).parameters.values())
