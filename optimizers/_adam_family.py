@@ -15,6 +15,23 @@ import numpy as np
 from . import _primitives as P
 
 
+def moment_coefficients(h) -> dict:
+    """The static coefficients of NAdam and RAdam: the betas, ``1 - beta``, ``-lr``, torch's
+    lerp branch of ``1 - beta1``, and the weight decay's (:func:`decay_coefficients`)."""
+    from . import _primitives as P
+
+    beta1, beta2 = h.betas
+    return {
+        "beta1": beta1,
+        "beta2": beta2,
+        "neg_lr": -h.lr,
+        "one_minus_beta1": 1.0 - beta1,
+        "one_minus_beta2": 1.0 - beta2,
+        "lerp": P.lerp_branches(1.0 - beta1),
+        **decay_coefficients(h),
+    }
+
+
 def decay_coefficients(h) -> dict:
     """``{"decay": None | "l2" | "decoupled", "decay_value": wd | 1 - lr wd}`` (none for a
     scalar weight_decay of 0, as the base)."""

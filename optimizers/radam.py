@@ -79,16 +79,7 @@ class RAdam(Optimizer):
     weight_decay_mode = None  # the rule's own: L2 or decoupled, per decoupled_weight_decay
 
     def static_coefficients(self, h):
-        beta1, beta2 = h.betas
-        return {
-            "beta1": beta1,
-            "beta2": beta2,
-            "neg_lr": -h.lr,
-            "one_minus_beta1": 1.0 - beta1,
-            "one_minus_beta2": 1.0 - beta2,
-            "lerp": P.lerp_branches(1.0 - beta1),
-            **F.decay_coefficients(h),
-        }
+        return F.moment_coefficients(h)
 
     def step_coefficients(self, t, h):
         beta1, beta2 = h.betas
