@@ -16,8 +16,9 @@ import re
 import numpy as np
 import pandas as pd
 
-FLOOR = 1e-14
-"""Objective values below this count as this (ranks, scores, log axes)."""
+from optbench.benchmarks.tuning import FLOOR, final_objective, objective_kinds
+
+__all__ = ["FLOOR", "final_objective", "objective_kinds"]  # the rule's, shown by the report
 
 OPTIMIZER_ORDER = (
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
@@ -107,20 +108,6 @@ def line_style(method: str) -> str:
     conventions, so that two conventions tracing the same path both stay visible."""
     convention = method.partition("/")[2]
     return "-" if convention in ("", "torch") else "--"
-
-
-def objective_kinds(runs: pd.DataFrame) -> pd.Series:
-    """``problem -> "suboptimality" | "loss"``: suboptimality when every run knows ``f_star``."""
-    known = runs.groupby("problem")["f_star"].apply(lambda s: bool(np.isfinite(s).all()))
-    return known.map({True: "suboptimality", False: "loss"}).rename("objective")
-
-
-def final_objective(runs: pd.DataFrame) -> pd.Series:
-    """Final objective of each run (``final_subopt`` or ``final_loss``); ``+inf`` if diverged."""
-    kind = runs["problem"].map(objective_kinds(runs))
-    value = np.where(kind == "suboptimality", runs["final_subopt"], runs["final_loss"])
-    value = np.where(runs["status"] == "diverged", np.inf, value.astype(float))
-    return pd.Series(value, index=runs.index, name="objective")
 
 
 PROBLEM_ORDER = ("rosenbrock", "beale", "himmelblau", "rastrigin", "styblinski_tang",

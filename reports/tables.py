@@ -7,13 +7,12 @@ Input: the ``runs`` and ``targets`` frames of ``optbench.reports.load_results``
     3f2a   sgd       torch      lr=0.1   0.1  quadratic(...) 0    finished  3.2e-09
     91c0   sgd       torch      lr=1     1.0  quadratic(...) 0    diverged  NaN
 
-The tuning rule (:data:`TUNING_RULE`, printed in the report): for each problem and method, among
-its settings, pick the one with the smallest median over seeds of the final objective (final
-suboptimality ``loss - f_star``; the final exact training loss where ``f_star`` is unknown, i.e.
-the MLP), a diverged run counting as ``+inf``. Ties go to fewer diverged seeds, then the smaller lr.
-
-Quantiles are linear interpolations (``numpy.quantile``'s default) that keep ``+inf``:
-``q([1, inf], 0.5) = inf``, where NumPy would return NaN for ``q([inf, inf], 0.5)``.
+The tuning rule (:data:`TUNING_RULE`, printed in the report) is the harness's
+(:mod:`optbench.benchmarks.tuning`): for each problem and method, among its settings, the one
+with the smallest median over seeds of the final objective (medians below 1e-14 equal), then
+fewer diverged seeds, fewer steps to the smallest target, the smaller lr. With held-out tuning
+(runs of role "tune" in the frame) the rule sees only the tuning runs, and the tuned runs are
+the evaluation runs (role "eval") at the chosen settings.
 """
 
 from __future__ import annotations
@@ -23,37 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optbench.benchmarks import tuning as rule
 from optbench.reports.style import add_method, final_objective, objective_kinds
 
-TUNING_RULE = (
-    "For each problem and optimizer, the tuned setting is the one with the smallest median "
-    "over seeds of the final objective: the final suboptimality f - f* where f* is known, else "
-    "(MLP) the final exact training loss over the whole training set; a diverged run counts as "
-    "+inf. Ties go to fewer diverged seeds, then to the smaller learning rate. Every other table "
-    "and figure shows each optimizer at this setting, unless it says otherwise."
+TUNING_RULE = rule.TUNING_RULE + (
+    " Every other table and figure shows each optimizer at this setting, unless it says otherwise."
+)
+HELD_OUT_RULE = (
+    "The rule is applied to the tuning seeds alone; the tuned setting is then run on the "
+    "held-out evaluation seeds, and every table and figure of results shows those."
 )
 
 GROUP = ["problem", "method"]
-
-
-def quantile(values, q: float) -> float:
-    """Linear-interpolation quantile of ``values`` ignoring NaN, with ``+inf`` kept as such.
-
-    ``h = (n - 1) q``; ``Q = v[floor h] + (h - floor h) (v[ceil h] - v[floor h])``, which is
-    ``inf`` whenever ``v[ceil h]`` is (and ``v[floor h]`` when the weight is zero).
-    """
-    v = np.sort(np.asarray(values, dtype=float))
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return float("nan")
-    h = (v.size - 1) * q
-    lo, hi = int(np.floor(h)), int(np.ceil(h))
-    weight = h - lo
-    if weight == 0.0 or v[lo] == v[hi]:
-        return float(v[lo])
-    if np.isinf(v[hi]):
-        return float("inf")
-    return float(v[lo] + weight * (v[hi] - v[lo]))
+quantile = rule.quantile
 
 
 @dataclass(frozen=True)
@@ -61,21 +42,39 @@ class Tuning:
     """The tuning of a ``runs`` frame by :data:`TUNING_RULE`, computed once per report.
 
     ``grid``: every run, with ``method``, ``objective`` (final; ``+inf`` if diverged),
-    ``objective_kind`` and ``is_diverged``; ``settings``: :func:`setting_table`; ``tuned``:
-    :func:`tune`; ``at_tuned``: the rows of ``grid`` at the tuned settings (:func:`tuned_runs`).
+    ``objective_kind`` and ``is_diverged``; ``searched``: the runs the rule chose from (the
+    tuning runs with held-out tuning, else ``grid``); ``settings``: :func:`setting_table` of
+    those; ``tuned``: :func:`tune`; ``at_tuned``: the reported runs (evaluation runs with
+    held-out tuning) at the tuned settings (:func:`tuned_runs`); ``held_out``: whether the
+    frame has tuning runs.
     """
 
     grid: pd.DataFrame
     settings: pd.DataFrame
     tuned: pd.DataFrame
     at_tuned: pd.DataFrame
+    searched: pd.DataFrame | None = None
+    held_out: bool = False
 
     @classmethod
     def of(cls, runs: pd.DataFrame) -> Tuning:
         grid = _annotated(runs)
-        settings = _settings(grid)
+        tune = roles(grid) == "tune"
+        held_out = bool(tune.any())
+        trial = grid["trial"] if "trial" in grid.columns else pd.Series(np.nan, grid.index)
+        defaults = trial == 0  # a search's zero budget: evaluated, never a candidate
+        searched = grid[tune] if held_out else grid[~defaults]
+        settings = _settings(searched)
         tuned = _tuned(settings)
-        return cls(grid, settings, tuned, _at(grid, tuned))
+        reported = grid[~tune] if held_out else grid
+        return cls(grid, settings, tuned, _at(reported, tuned), searched, held_out)
+
+
+def roles(runs: pd.DataFrame) -> pd.Series:
+    """Each run's role, "tune" or "eval" (a store of an older schema: "eval")."""
+    if "role" not in runs.columns:
+        return pd.Series("eval", index=runs.index)
+    return runs["role"].fillna("eval").astype(str)
 
 
 def _annotated(runs: pd.DataFrame) -> pd.DataFrame:
@@ -88,21 +87,14 @@ def _annotated(runs: pd.DataFrame) -> pd.DataFrame:
 
 def setting_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (problem, method, setting): ``lr``, ``hparams`` (the full JSON, so a tuned
-    setting can be reproduced), ``seeds``, ``diverged`` (count) and ``median`` final objective
-    over seeds."""
+    setting can be reproduced), ``seeds``, ``diverged`` (count), ``median`` final objective
+    over seeds and ``time`` (median steps to the smallest target) and, for a search, ``trial``
+    (:func:`optbench.benchmarks.tuning.setting_table`)."""
     return _settings(_annotated(runs))
 
 
 def _settings(grid: pd.DataFrame) -> pd.DataFrame:
-    grouped = grid.groupby([*GROUP, "setting"], sort=False)
-    table = grouped.agg(
-        lr=("lr", "first"),
-        hparams=("hparams", "first"),
-        seeds=("seed", "nunique"),
-        diverged=("is_diverged", "sum"),
-        median=("objective", lambda s: quantile(s, 0.5)),
-    )
-    return table.reset_index()
+    return rule.setting_table(grid, GROUP)
 
 
 def tune(runs: pd.DataFrame) -> pd.DataFrame:
@@ -115,8 +107,7 @@ def tune(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tuned(settings: pd.DataFrame) -> pd.DataFrame:
-    table = settings.sort_values([*GROUP, "median", "diverged", "lr", "setting"], kind="stable")
-    return table.groupby(GROUP, sort=False).head(1).reset_index(drop=True)
+    return rule.choose(settings, GROUP)
 
 
 def tuned_runs(runs: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
@@ -128,6 +119,11 @@ def tuned_runs(runs: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
 def _at(grid: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
     keys = tuned[[*GROUP, "setting"]]
     return grid.merge(keys, on=[*GROUP, "setting"], how="inner")
+
+
+def _searched(tuning: Tuning) -> pd.DataFrame:
+    """The grid the rule chose from (with held-out tuning, the tuning runs)."""
+    return tuning.grid if tuning.searched is None else tuning.searched
 
 
 def _spread(values: pd.Series) -> pd.Series:
@@ -156,7 +152,7 @@ def summary_table(
     ``steps@t`` (median first step over the seeds that reached it).
     """
     tuning = Tuning.of(runs) if tuning is None else tuning
-    tuned, at_tuned, grid = tuning.tuned, tuning.at_tuned, tuning.grid
+    tuned, at_tuned, grid = tuning.tuned, tuning.at_tuned, _searched(tuning)
     spread = at_tuned.groupby(GROUP, sort=False)["objective"].apply(_spread).unstack()
     medians = at_tuned.groupby(GROUP, sort=False).agg(
         final_loss=("final_loss", "median"),
@@ -201,6 +197,6 @@ def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 def divergence_table(runs: pd.DataFrame, tuning: Tuning | None = None) -> pd.DataFrame:
     """Diverged fraction of all runs per (problem, method) over the whole grid, as a
     problem x method table."""
-    grid = _annotated(runs) if tuning is None else tuning.grid
+    grid = _searched(Tuning.of(runs) if tuning is None else tuning)
     rate = grid["is_diverged"].groupby([grid["problem"], grid["method"]]).mean()
     return rate.unstack("method")

@@ -36,11 +36,17 @@ def modules(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
-def test_reports_read_the_harness_through_the_schema_module_alone():
-    schema = "optbench.benchmarks.schema"
+def test_reports_read_the_harness_through_its_two_contracts_alone():
+    """The store's format (``schema``) and the tuning rule (``tuning``), which the harness
+    applies to choose what the held-out seeds run and the report to show it."""
+    contracts = ("optbench.benchmarks.schema", "optbench.benchmarks.tuning")
     for path in modules("reports"):
-        harness = {m for m in imports(path) if m.startswith("optbench.benchmarks")}
-        assert all(m == schema or m.startswith(f"{schema}.") for m in harness), path
+        harness = {m for m in imports(path) if m.startswith("optbench.benchmarks.")}
+        allowed = {m for m in harness for c in contracts if m == c or m.startswith(f"{c}.")}
+        assert harness == allowed, path
+    for name in ("schema", "tuning"):  # and they import nothing of either side
+        found = imports(ROOT / "benchmarks" / f"{name}.py")
+        assert not any(m.startswith(("optbench", ".")) for m in found), (name, found)
 
 
 def test_the_harness_never_imports_the_reports():
