@@ -3,6 +3,11 @@
     matrix -> runs (``plan.expand``) -> minus runs already stored -> batches -> executor
            -> one store transaction per finished batch
 
+With held-out tuning (a ``tuning`` table), the runs given are the tuning runs; once they are
+all stored, :func:`optbench.benchmarks.protocol.plan_evaluation` chooses each tuned setting from
+them and the same invocation runs its evaluation runs (planned then, so a report of an
+interrupted invocation counts only what it knew it would run).
+
 Resuming is the default: a run whose id is in the store is never run again. Before a batch is
 dispatched its runs are checked against the store once more, so that two invocations sharing an
 ``--out`` split the work instead of repeating it (and the store's insert-if-absent keeps them
@@ -17,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import store
+from . import protocol, store
 from .environment import metadata, now
 from .executors import BatchFailure, dask_cluster, local_processes, serial
 from .matrix import Matrix
@@ -69,14 +74,45 @@ def run_matrix(
     meta = metadata(list(argv))
     store.begin_invocation(con, invocation, meta, matrix.source, ids, plugin_rows(runs))
     outcome = Outcome(path, invocation, planned=len(runs), skipped=len(done))
+    start = time.perf_counter()
     pending = [r for r in runs if r.run_id not in done]
+    bar = _progress(len(pending), quiet)
+    status = "failed"  # unless the phases end or are interrupted
+    try:
+        _execute(con, matrix, pending, outcome, bar, jobs, scheduler, max_batch)
+        if matrix.held_out and not outcome.interrupted:
+            more, notes = protocol.plan_evaluation(con, matrix, runs)
+            outcome.messages.extend(notes)
+            store.plan_runs(con, invocation, [r.run_id for r in more])
+            done = store.finished(con, [r.run_id for r in more])
+            outcome.planned += len(more)
+            outcome.skipped += len(done)
+            pending = [r for r in more if r.run_id not in done]
+            if pending:
+                bar.total += len(pending)
+                bar.refresh()
+            _execute(con, matrix, pending, outcome, bar, jobs, scheduler, max_batch)
+    except KeyboardInterrupt:  # between the phases: nothing is running
+        outcome.interrupted = True
+    else:
+        status = "interrupted" if outcome.interrupted else "completed"
+    finally:
+        status = "interrupted" if outcome.interrupted else status
+        bar.close()
+        outcome.wall_time = time.perf_counter() - start
+        outcome.kept = store.end_invocation(con, invocation, now(), status)
+        con.close()
+    return outcome
+
+
+def _execute(con, matrix, pending, outcome, bar, jobs, scheduler, max_batch) -> None:
+    """Run the ``pending`` runs into the store, one transaction per finished batch; a Ctrl-C
+    stops the workers, writes the results they finished and sets ``outcome.interrupted``."""
+    invocation = outcome.invocation_id
     by_id = {r.run_id: r for r in pending}
     specs = _still_pending(con, batches(pending, matrix, max_batch), by_id, matrix)
-    start = time.perf_counter()
     salvage: list = []  # results finished by workers but unread when Ctrl-C stopped them
     results = _executor(specs, jobs, scheduler, salvage)
-    bar = _progress(len(pending), quiet)
-    status = "failed"  # unless the loop ends or is interrupted
 
     def keep(result) -> None:
         if isinstance(result, BatchFailure):
@@ -98,19 +134,13 @@ def run_matrix(
         for current in results:
             keep(current)
             current = None
-        status = "completed"
     except KeyboardInterrupt:
-        outcome.interrupted, status = True, "interrupted"
+        outcome.interrupted = True
     finally:
         results.close()  # stops the workers; their unread results land in `salvage`
         if outcome.interrupted:
             for result in [current, *salvage] if current is not None else salvage:
                 keep(result)
-        bar.close()
-        outcome.wall_time = time.perf_counter() - start
-        outcome.kept = store.end_invocation(con, invocation, now(), status)
-        con.close()
-    return outcome
 
 
 def plugin_rows(runs: list[Run]) -> list[dict]:

@@ -3,7 +3,8 @@
 A matrix names optimizers with hyperparameter grids, problems with their arguments, seeds, a
 step budget, what to record and the suboptimality targets. Example::
 
-    seeds = [0, 1, 2, 3, 4]
+    seeds = [0, 1, 2, 3, 4]                   # the evaluation seeds
+    tuning = { seeds = [100, 101] }           # optional: tune on these alone (held out)
     budget = { steps = 2000 }                 # or { epochs = 10 }
     targets = [1e-1, 1e-2, 1e-4, 1e-6, 1e-8]  # COCO-style: first step with loss - f* <= target
     divergence = { bound = 1e6 }              # diverged: loss non-finite or > bound * max(1, |L0|)
@@ -15,6 +16,12 @@ step budget, what to record and the suboptimality targets. Example::
     lr = { logspace = [1e-4, 1e-1], num = 12 }
     betas = [[0.9, 0.999], [0.95, 0.999]]     # a list of values is a grid
 
+    [[optimizers]]
+    name = "momentum"
+    search = { trials = 20 }                  # seeded quasi-random search instead of a grid
+    lr = { loguniform = [1e-4, 1.0] }         # {uniform = [a, b]}; a list is a choice
+    problems = [{ name = "quadratic", dim = 50 }]   # only on these problems (default: all)
+
     [[problems]]
     name = "quadratic"
     dim = 50
@@ -25,7 +32,10 @@ Hyperparameter values: a scalar (fixed), a list (a grid), or ``{logspace = [a, b
 ``{linspace = [a, b], num = n}``. For a pair-valued hyperparameter such as ``betas``, one pair is a
 fixed value and a list of pairs a grid. ``lr`` may be a
 schedule, ``lr = { schedule = "cosine_annealing", lr = 0.1, T_max = [1000, 2000] }``, each
-field a value or a grid (:mod:`optbench.benchmarks.matrix_schedules`). Allowed names come from
+field a value or a grid (:mod:`optbench.benchmarks.matrix_schedules`). A ``search`` table draws
+the settings from a declared space instead (:mod:`optbench.benchmarks.matrix_search`); a
+``tuning`` table holds the tuning seeds out of the reported ones
+(:mod:`optbench.benchmarks.protocol`). Allowed names come from
 ``inspect.signature`` of each optimizer and problem class (docs/contracts.md sections 1 and 2).
 
 Errors raise :class:`MatrixError` naming the key (``optimizers[2].lr``) and, for closed sets,
@@ -37,17 +47,22 @@ starts.
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import matrix_search
 from .matrix_schedules import grid as schedule_grid
 from .matrix_schedules import is_schedule_table
 from .matrix_values import MatrixError, argument, check_keys, is_real, spaced, values
 from .plugins import Code, PluginError, display_names, resolve
 
-TOP_KEYS = ("seeds", "budget", "recording", "targets", "divergence", "optimizers", "problems")
+TOP_KEYS = (
+    "seeds", "tuning", "budget", "recording", "targets", "divergence", "optimizers", "problems",
+)  # fmt: skip
+OPTIMIZER_KEYS = ("name", "search", "problems")  # besides "convention" and hyperparameters
 RECORDING_DEFAULTS = {"points": 40, "spacing": "log", "path_points": 300}
 SPACINGS = ("log", "linear")
 DEFAULT_TARGETS = tuple(10.0**-k for k in range(1, 9))
@@ -74,12 +89,30 @@ class Budget:
 @dataclass(frozen=True)
 class OptimizerEntry:
     """One ``[[optimizers]]`` table: the display name, conventions (``("",)`` for a class
-    without), a grid per hyperparameter, and where the class comes from."""
+    without), a grid per hyperparameter (or a quasi-random ``search``), where the class comes
+    from, and the problems it runs on (``problems``: indices into ``Matrix.problems``; None:
+    all)."""
 
     name: str
     conventions: tuple[str, ...]
     grid: dict[str, tuple]  # hyperparameter -> values (a fixed value is a 1-tuple)
     code: Code | None = None
+    search: matrix_search.Search | None = None  # then `grid` is empty
+    problems: frozenset[int] | None = None
+    only: tuple = ()  # the `problems` list as the table wrote it
+
+    def settings(self) -> list[tuple[int | None, dict[str, Any]]]:
+        """``(trial, hparams)`` of every setting: the grid's product (trial None), or the
+        search's trials (1-based) in the order drawn."""
+        if self.search is not None:
+            return list(enumerate(self.search.draw(), start=1))
+        names = list(self.grid)
+        combos = itertools.product(*self.grid.values())
+        return [(None, dict(zip(names, combo, strict=True))) for combo in combos]
+
+    def runs_on(self, index: int) -> bool:
+        """Whether the table runs on problem ``index`` of the matrix."""
+        return self.problems is None or index in self.problems
 
 
 @dataclass(frozen=True)
@@ -98,7 +131,7 @@ class ProblemEntry:
 class Matrix:
     """A parsed matrix. ``source`` is the TOML text it came from (stored with each invocation)."""
 
-    seeds: tuple[int, ...]
+    seeds: tuple[int, ...]  # the evaluation seeds (with `tuning`; else every seed)
     budget: Budget
     recording: dict[str, Any]
     targets: tuple[float, ...]
@@ -107,6 +140,12 @@ class Matrix:
     problems: tuple[ProblemEntry, ...]
     source: str = field(default="", compare=False)
     base: Path | None = field(default=None, compare=False)  # the folder of the matrix file
+    tuning_seeds: tuple[int, ...] | None = None  # `tuning = {seeds}`: held-out tuning
+
+    @property
+    def held_out(self) -> bool:
+        """Tuning and evaluation seeds are kept apart (the matrix has a ``tuning`` table)."""
+        return self.tuning_seeds is not None
 
 
 BUILTIN = {
@@ -171,26 +210,30 @@ def parse(raw: dict, source: str | None = None, base: Path | None = None) -> Mat
         import tomli_w
 
         source = tomli_w.dumps(raw)
+    seeds = _seeds("seeds", raw.get("seeds", [0]))
+    problems = _unique(
+        [
+            _problem(f"problems[{i}]", t, base)
+            for i, t in enumerate(_tables("problems", raw["problems"]))
+        ]
+    )
+    optimizers = _unique(
+        [
+            _optimizer(f"optimizers[{i}]", t, base, problems)
+            for i, t in enumerate(_tables("optimizers", raw["optimizers"]))
+        ]
+    )
     return Matrix(
-        seeds=_seeds(raw.get("seeds", [0])),
+        seeds=seeds,
         budget=_budget("budget", raw.get("budget", {"steps": 1000})),
         recording={**RECORDING_DEFAULTS, **_recording("recording", raw.get("recording", {}))},
         targets=_targets(raw.get("targets", list(DEFAULT_TARGETS))),
         bound=_bound(raw.get("divergence", {})),
-        optimizers=_unique(
-            [
-                _optimizer(f"optimizers[{i}]", t, base)
-                for i, t in enumerate(_tables("optimizers", raw["optimizers"]))
-            ]
-        ),
-        problems=_unique(
-            [
-                _problem(f"problems[{i}]", t, base)
-                for i, t in enumerate(_tables("problems", raw["problems"]))
-            ]
-        ),
+        optimizers=optimizers,
+        problems=problems,
         source=source,
         base=base,
+        tuning_seeds=_tuning(raw["tuning"], seeds) if "tuning" in raw else None,
     )
 
 
@@ -233,7 +276,7 @@ def _is_keyword(p: inspect.Parameter) -> bool:
 # --- sections ------------------------------------------------------------------------------
 
 
-def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
+def _optimizer(where: str, table: dict, base: Path, problems=()) -> OptimizerEntry:
     code = _code(where, table, "optimizer", base)
     cls = code.load()
     try:
@@ -241,13 +284,26 @@ def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
     except MatrixError as exc:
         raise MatrixError(f"{_named_where(where, code)}: {exc}") from None
     conventions = tuple(getattr(cls, "CONVENTIONS", ()) or ()) if not code.per_run else ()
-    keys = ("name", "convention", *allowed) if conventions else ("name", *allowed)
+    clash = [k for k in OPTIMIZER_KEYS[1:] if k in allowed]
+    if clash and any(k in table for k in clash):
+        raise MatrixError(
+            f"{_named_where(where, code)}: {clash[0]!r} is both a hyperparameter of {code.ref} "
+            "and a key of the matrix's optimizer tables; rename the hyperparameter"
+        )
+    keys = ("name", *(("convention",) if conventions else ()), *allowed, *OPTIMIZER_KEYS[1:])
     check_keys(_named_where(where, code), table, keys)
     if conventions:
         convention = table.get("convention", conventions[0])
         conventions = _conventions(f"{where}.convention", convention, conventions)
     else:
         conventions = ("",)
+    restrict = {}
+    if "problems" in table:
+        only = table["problems"]
+        restrict = {"problems": _restriction(f"{where}.problems", only, problems), "only": only}
+    if "search" in table:
+        search = _search(where, table, allowed, code)
+        return OptimizerEntry(code.name, conventions, {}, code, search=search, **restrict)
     grid = {}
     for key, default in allowed.items():  # signature order: stable labels and hashes
         if key == "lr" and is_schedule_table(table.get(key)):  # lr = {schedule = ...}
@@ -261,7 +317,78 @@ def _optimizer(where: str, table: dict, base: Path) -> OptimizerEntry:
             grid[key] = values(f"{where}.{key}", table[key], default)
         elif default is REQUIRED:
             raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default; set it")
-    return OptimizerEntry(name=code.name, conventions=conventions, grid=grid, code=code)
+    return OptimizerEntry(code.name, conventions, grid, code, **restrict)
+
+
+def _search(where: str, table: dict, allowed: dict, code: Code) -> matrix_search.Search:
+    trials, seed = matrix_search.parse(f"{where}.search", table["search"])
+    space, fixed = {}, {}
+    for key, default in allowed.items():
+        if key not in table:
+            if default is REQUIRED:
+                raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default")
+            continue
+        if key == "lr" and is_schedule_table(table[key]):
+            raise MatrixError(f"{where}.lr: a search takes no schedule; search a constant lr")
+        dim = matrix_search.dimension(f"{where}.{key}", table[key], default)
+        if dim is None:
+            fixed[key] = values(f"{where}.{key}", table[key], default)[0]
+        else:
+            space[key] = dim
+    if not space:
+        raise MatrixError(
+            f"{where}.search: nothing to search; give a hyperparameter a distribution, "
+            "lr = {loguniform = [a, b]}, or a list of choices"
+        )
+    return matrix_search.Search(trials=trials, seed=seed, space=space, fixed=fixed)
+
+
+def _restriction(where: str, raw: Any, problems) -> frozenset[int]:
+    """The indices of the problems an optimizer table runs on: each item of ``raw`` is a
+    problem name (every table of that name) or a table ``{name = ..., <argument> = value}``
+    (the tables of that name whose arguments, given or default, have those values)."""
+    if not isinstance(raw, list) or not raw:
+        raise MatrixError(f"{where}: a non-empty list of problem names or tables, got {raw!r}")
+    chosen: set[int] = set()
+    for j, item in enumerate(raw):
+        spec = {"name": item} if isinstance(item, str) else item
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise MatrixError(f"{where}[{j}]: a problem name or a table with a name, got {item!r}")
+        found = {i for i, p in enumerate(problems) if _matches(p, spec)}
+        if not found:
+            raise MatrixError(f"{where}[{j}]: {item!r} matches none of the matrix's problems")
+        chosen |= found
+    return frozenset(chosen)
+
+
+def _matches(problem: ProblemEntry, spec: dict) -> bool:
+    if spec["name"] not in (problem.name, problem.code.ref):
+        return False
+    given = {**arguments(problem.code.load()), **problem.kwargs}
+    for key, want in spec.items():
+        if key == "name":
+            continue
+        have = given.get(key, REQUIRED)
+        numbers = is_real(have) and is_real(want)
+        if have is REQUIRED or not (have == want or (numbers and float(have) == float(want))):
+            return False
+    return True
+
+
+def _tuning(raw: Any, seeds: tuple[int, ...]) -> tuple[int, ...]:
+    if not isinstance(raw, dict):
+        raise MatrixError(f"tuning: a table {{seeds = [...]}}, got {raw!r}")
+    check_keys("tuning", raw, ("seeds",))
+    if "seeds" not in raw:
+        raise MatrixError("tuning.seeds: give the seeds that choose the tuned setting")
+    tuning = _seeds("tuning.seeds", raw["seeds"])
+    shared = sorted(set(tuning) & set(seeds))
+    if shared:
+        raise MatrixError(
+            f"tuning.seeds: must be disjoint from the evaluation seeds (seeds), but both hold "
+            f"{shared}"
+        )
+    return tuning
 
 
 def _problem(where: str, table: dict, base: Path) -> ProblemEntry:
@@ -318,12 +445,12 @@ def _conventions(where: str, raw: Any, allowed: tuple[str, ...]) -> tuple[str, .
     return tuple(dict.fromkeys(values))
 
 
-def _seeds(raw: Any) -> tuple[int, ...]:
+def _seeds(where: str, raw: Any) -> tuple[int, ...]:
     ok = isinstance(raw, list) and raw and all(isinstance(s, int) and s >= 0 for s in raw)
     if not ok or any(isinstance(s, bool) for s in raw):
-        raise MatrixError(f"seeds: a non-empty list of integers >= 0, got {raw!r}")
+        raise MatrixError(f"{where}: a non-empty list of integers >= 0, got {raw!r}")
     if len(set(raw)) != len(raw):
-        raise MatrixError(f"seeds: values must be distinct, got {raw!r}")
+        raise MatrixError(f"{where}: values must be distinct, got {raw!r}")
     return tuple(raw)
 
 

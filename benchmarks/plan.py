@@ -5,17 +5,22 @@ of its full configuration and the optbench version::
 
     run_id = sha256(json.dumps(config, sort_keys=True))[:20]
 
-so re-running a matrix finds the runs it already has. Runs that share the optimizer, convention,
-non-numeric options (booleans, strings) and problem form a *batch*: their numeric
-hyperparameters become ``(R,)`` arrays and the problem is evaluated for all R runs at once.
-Numeric hyperparameters are passed as arrays whatever the batch holds (even R = 1), so a run
-takes the same arithmetic path in every batch: its results do not depend on the batch.
+so re-running a matrix finds the runs it already has. With held-out tuning (a ``tuning`` table),
+:func:`expand` gives the *tuning* runs, every setting on the tuning seeds (``role`` "tune",
+which their config holds: a tuning run is never taken for an evaluation run), and
+:func:`evaluation` the *evaluation* runs of the settings that tuning chose, on the matrix's
+``seeds`` (``role`` "eval", the config of a matrix without ``tuning``).
+
+Runs that share the optimizer, convention, non-numeric options (booleans, strings) and problem
+form a *batch*: their numeric hyperparameters become ``(R,)`` arrays and the problem is
+evaluated for all R runs at once. Numeric hyperparameters are passed as arrays whatever the
+batch holds (even R = 1), so a run takes the same arithmetic path in every batch: its results
+do not depend on the batch.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +66,8 @@ class Run:
     seed: int
     config: dict[str, Any] = field(repr=False)
     code: Code = field(repr=False)
+    role: str = "eval"  # "tune": a held-out tuning run; "eval": reported
+    trial: int | None = None  # a search's trial (1-based; 0: the defaults), None in a grid
 
     @property
     def optimizer_ref(self) -> str | None:
@@ -95,7 +102,11 @@ class BatchSpec:
 
 
 def expand(matrix: Matrix, version: str) -> list[Run]:
-    """All runs of the matrix, in a stable order (problem, optimizer, convention, grid, seed).
+    """The runs of the matrix that do not depend on other runs' results, in a stable order
+    (problem, optimizer, convention, setting, seed): every setting on every seed, or, with
+    held-out tuning, on the tuning seeds (the evaluation runs come from :func:`evaluation`);
+    for a search, also its trial 0, the optimizer's defaults for the searched hyperparameters
+    on the evaluation seeds (never a candidate of the tuning: the budget of no search).
 
     Constructs each problem once (its ``ValueError`` becomes a :class:`MatrixError` naming the
     table) and each optimizer batch once on a dummy parameter, before any run starts.
@@ -104,17 +115,45 @@ def expand(matrix: Matrix, version: str) -> list[Run]:
 
     problems = [problem_info(f"problems[{i}]", p, matrix) for i, p in enumerate(matrix.problems)]
     check_labels(problems)
+    role = "tune" if matrix.held_out else "eval"
+    seeds = matrix.tuning_seeds if matrix.held_out else matrix.seeds
     runs = []
-    for info in problems:
+    for index, info in enumerate(problems):
         for entry in matrix.optimizers:
-            names = list(entry.grid)
+            if not entry.runs_on(index):
+                continue
+            settings = entry.settings()
             for convention in entry.conventions:
-                for combo in itertools.product(*entry.grid.values()):
-                    hparams = dict(zip(names, combo, strict=True))
+                for trial, hparams in settings:
+                    for seed in seeds:
+                        args = (entry, convention, hparams, info, seed, matrix, version)
+                        runs.append(_run(*args, role, trial))
+                if entry.search is not None:  # its zero budget: the defaults, evaluated
                     for seed in matrix.seeds:
-                        runs.append(_run(entry, convention, hparams, info, seed, matrix, version))
+                        args = (entry, convention, dict(entry.search.fixed), info, seed)
+                        runs.append(_run(*args, matrix, version, "eval", 0))
     check_optimizers(matrix, problems)
     return list({run.run_id: run for run in runs}.values())  # a table repeated runs once
+
+
+def evaluation(chosen: list[tuple[Run, int | None]], matrix: Matrix, version: str) -> list[Run]:
+    """The evaluation runs of held-out tuning: for each ``(run, trial)`` of ``chosen`` (a
+    tuning run of a chosen setting, and the trial to file it under), that setting on every
+    evaluation seed, with the role "eval"."""
+    runs = []
+    for run, trial in chosen:
+        entry = _entry(matrix, run)
+        for seed in matrix.seeds:
+            args = (entry, run.convention, run.hparams, run.problem, seed, matrix, version)
+            runs.append(_run(*args, "eval", trial))
+    return list({run.run_id: run for run in runs}.values())
+
+
+def _entry(matrix: Matrix, run: Run):
+    for entry in matrix.optimizers:
+        if entry.code.identity == run.code.identity and entry.name == run.optimizer:
+            return entry
+    raise LookupError(f"no optimizer table of {run.optimizer!r} in the matrix")
 
 
 def batches(runs: list[Run], matrix: Matrix, max_batch: int | None = None) -> list[BatchSpec]:
@@ -150,7 +189,7 @@ def is_numeric(value: Any) -> bool:
 # --- internals -----------------------------------------------------------------------------
 
 
-def _run(entry, convention, hparams, info, seed, matrix, version) -> Run:
+def _run(entry, convention, hparams, info, seed, matrix, version, role="eval", trial=None) -> Run:
     code = entry.code
     defaults = hyperparameters(code.load())
     full = {**{k: v for k, v in defaults.items() if v is not REQUIRED}, **hparams}
@@ -169,11 +208,16 @@ def _run(entry, convention, hparams, info, seed, matrix, version) -> Run:
         "recording": info.recording,
         "targets": list(matrix.targets),
         "divergence_bound": matrix.bound,
+        **({"role": role} if role != "eval" else {}),
     }
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
     run_id = hashlib.sha256(blob.encode()).hexdigest()[:20]
     label = setting_label(hparams)
-    return Run(run_id, entry.name, convention, hparams, label, info, seed, config, code)
+    if trial == 0:  # a search's zero budget
+        label = ", ".join(["defaults", *([label] if label else [])])
+    return Run(
+        run_id, entry.name, convention, hparams, label, info, seed, config, code, role, trial
+    )
 
 
 def split_hparams(hparams: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list]]:

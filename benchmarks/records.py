@@ -96,7 +96,18 @@ def _run_row(run: Run, result: BatchResult, i: int, invocation_id: str, tps: flo
         "optimizer_sha256": run.config.get("optimizer_sha256"),
         "problem_ref": info.ref,
         "problem_sha256": run.config.get("problem_sha256"),
+        "role": run.role,
+        "trial": run.trial,
+        "steps_to_target": _last_target(result, i),
     }
+
+
+def _last_target(result: BatchResult, i: int) -> int | None:
+    """The first step run ``i`` reached the smallest target (None: never, or no targets)."""
+    if not result.target_steps.shape[0]:
+        return None
+    step = int(result.target_steps[-1, i])
+    return step if step >= 0 else None
 
 
 def _num(x) -> float | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 STORE_NAME = "optbench.sqlite"
 APPLICATION_ID = 0x6F707462  # "optb", in the SQLite header at byte offset 68
-SCHEMA_VERSION = 2  # 2: runs.*_ref/*_sha256, plugins, failures
+SCHEMA_VERSION = 3  # 2: runs.*_ref/*_sha256, plugins, failures; 3: runs.role/trial/steps_to_target
 _MAGIC = b"SQLite format 3\x00"
 
 
@@ -75,9 +75,14 @@ RUNS = (
     Column("config", "TEXT NOT NULL", "object", loaded=False),
     _text("optimizer_ref", null=True), _text("optimizer_sha256", null=True),
     _text("problem_ref", null=True), _text("problem_sha256", null=True),
+    _text("role", null=True), _int("trial", null=True), _int("steps_to_target", null=True),
 )  # fmt: skip
 """The ``runs`` columns (after ``run_key``), in the order of the loaded frame. The ``*_ref``
-and ``*_sha256`` columns (schema 2) are NULL for optbench's own optimizers and problems."""
+and ``*_sha256`` columns (schema 2) are NULL for optbench's own optimizers and problems.
+Schema 3: ``role`` is "tune" (a held-out tuning run) or "eval" (reported; NULL in a store of an
+older schema means "eval"); ``trial`` the 1-based trial of a quasi-random search (0: the
+optimizer's defaults; NULL in a grid); ``steps_to_target`` the first step that reached the
+smallest target (NULL: never, or no f*), the tuning rule's tie-break."""
 METRICS = ("loss", "train_loss", "test_loss", "train_acc", "test_acc")
 """What a curve records at each step (NaN where a metric does not apply)."""
 CURVES = (_int("step"), *(_real(m) for m in METRICS))

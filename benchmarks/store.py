@@ -115,6 +115,22 @@ def begin_invocation(
         _count_finished(con, invocation_id)
 
 
+def plan_runs(con, invocation_id: str, run_ids) -> None:
+    """Add runs to what an invocation plans (held-out tuning plans its evaluation runs once
+    the tuning runs are stored)."""
+    run_ids = list(run_ids)
+    with _transaction(con):
+        con.executemany(
+            "INSERT OR IGNORE INTO planned VALUES (?, ?)", ((invocation_id, r) for r in run_ids)
+        )
+        con.execute(
+            "UPDATE invocations SET planned_runs = "
+            "(SELECT count(*) FROM planned WHERE invocation_id = ?) WHERE invocation_id = ?",
+            (invocation_id, invocation_id),
+        )
+        _count_finished(con, invocation_id)
+
+
 def end_invocation(con, invocation_id: str, ended: str, status: str) -> int:
     """Stamp the end time and status; returns how many planned runs the store holds."""
     with _transaction(con):

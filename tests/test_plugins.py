@@ -197,7 +197,8 @@ def test_a_hyperparameter_the_class_does_not_take_exits_2(tmp_path, capsys):
     config.write_text(config.read_text().replace("lr = [0.001, 0.01]", "betas = [0.9, 0.99]", 1))
     assert run(config, tmp_path / "out") == 2
     err = capsys.readouterr().err
-    assert "optimizers[0] (plain.py:PlainSGD): unknown key 'betas'; allowed: ['name', 'lr']" in err
+    allowed = "['name', 'lr', 'search', 'problems']"
+    assert f"optimizers[0] (plain.py:PlainSGD): unknown key 'betas'; allowed: {allowed}" in err
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

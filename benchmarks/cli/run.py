@@ -76,7 +76,16 @@ def main(args: argparse.Namespace) -> int:
         print(f"optbench run: note: {note}", file=sys.stderr)
     if args.dry_run:
         n = len(batches(runs, matrix, args.max_batch))
-        print(f"{len(runs)} runs in {n} batches; nothing run (--dry-run)")
+        if matrix.held_out:
+            groups = len({(r.problem.label, r.optimizer, r.convention) for r in runs})
+            k = len(matrix.seeds)
+            print(
+                f"{len(runs)} tuning runs in {n} batches, then at least {groups * k} "
+                f"evaluation runs ({groups} tuned settings x {k} seeds); "
+                "nothing run (--dry-run)"
+            )
+        else:
+            print(f"{len(runs)} runs in {n} batches; nothing run (--dry-run)")
         return 0
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -119,6 +128,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _summary(outcome, quiet: bool) -> None:
+    for message in outcome.messages:
+        print(f"optbench run: {message}", file=sys.stderr)
     if outcome.interrupted:
         print(
             f"interrupted: kept {outcome.kept} of {outcome.planned} planned runs in "
