@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from optbench.reports import ranking as rk
+from optbench.reports.budget import best_of_k, budget_table
 from optbench.reports.conditioning import condition_table
 from optbench.reports.style import method_order, objective_kinds, plugin_tag, problem_order
 from optbench.reports.tables import GROUP, Tuning, divergence_table, summary_table
+from optbench.reports.tables import roles as roles_of
 
 
 def _tuned_rows(frame: pd.DataFrame | None, at_tuned: pd.DataFrame) -> pd.DataFrame:
@@ -120,8 +122,28 @@ class Analysis:
 
     @cached_property
     def seeds(self) -> int:
-        """How many seeds the matrix has (1: no intervals, no tests)."""
-        return int(self.runs["seed"].nunique())
+        """How many seeds the reported runs have (1: no intervals, no tests)."""
+        return int(self.at_tuned["seed"].nunique()) if len(self.at_tuned) else 0
+
+    @cached_property
+    def tuning_budget(self) -> pd.DataFrame:
+        """method -> grid or search, settings per problem, tuning seeds and runs."""
+        return budget_table(self.tuning)
+
+    @cached_property
+    def best_of_k(self) -> pd.DataFrame:
+        """(problem, method, k) -> the setting a search picks from its first k trials, with
+        its tuning and evaluation medians (empty without a search)."""
+        return best_of_k(self.tuning)
+
+    @cached_property
+    def seed_roles(self) -> str:
+        """``"Tuning seeds: 100, 101, 102; evaluation seeds: 0, 1, 2, 3, 4."``"""
+        roles = self.tuning.grid.assign(_role=roles_of(self.tuning.grid))
+        seeds = {r: sorted(g["seed"].unique().tolist()) for r, g in roles.groupby("_role")}
+        names = (("tune", "Tuning"), ("eval", "evaluation"))
+        text = [f"{n} seeds: {', '.join(map(str, seeds[r]))}" for r, n in names if r in seeds]
+        return "; ".join(text) + "."
 
     @cached_property
     def single_lr(self) -> bool:

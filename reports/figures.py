@@ -31,6 +31,12 @@ FIGURES = (
             "Median final objective over seeds vs lr, over the whole grid. Hollow markers: some "
             "seeds diverged; x in the top strip: the median diverged (kept, not dropped). "
             f"Values below {FLOOR:.0e} drawn at {FLOOR:.0e}."), "curves"),
+    (Figure("best_of_k", "Performance against search budget",
+            "For each optimizer tuned by quasi-random search: the median final objective of the "
+            "setting the tuning rule picks from the first k trials, on the evaluation seeds "
+            "(solid) and on the tuning seeds it was picked on (dashed); k = 0 (dot) is the "
+            "optimizer's defaults. Crowded Valley's view of a budget (Schmidt et al., 2021)."),
+     "curves"),
     (Figure("ecdf", "Fixed-target ECDF (COCO style)",
             "Fraction of (problem, target, seed) triples whose suboptimality reached the target "
             "by a given step, at tuned settings; targets never reached keep the curve below 1."),
@@ -54,7 +60,8 @@ FIGURES = (
 )  # fmt: skip
 """Every figure of the report, in order, with the section it belongs to."""
 COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1.0,
-        "condition": 0.4, "ecdf": 0.4, "score_heatmap": 0.4, "timing": 0.4}  # fmt: skip
+        "condition": 0.4, "ecdf": 0.4, "score_heatmap": 0.4, "timing": 0.4,
+        "best_of_k": 0.5}  # fmt: skip
 
 
 _PLOTS, _GEOMETRY = "optbench.reports.plots", "optbench.reports.landscape"
@@ -86,6 +93,9 @@ def _job(name: str, a, landscape) -> Job | str | None:
             return Job(name, f"{_PLOTS}:plot_lr_sensitivity", (a.settings, a.kinds))
         case "convergence":
             return Job(name, f"{_PLOTS}:plot_convergence", (a.curves, a.kinds))
+        case "best_of_k":
+            if len(a.best_of_k):
+                return Job(name, "optbench.reports.budget:plot_best_of_k", (a.best_of_k, a.kinds))
         case "mlp":
             mlp_problems = a.runs.loc[a.runs["problem_name"] == "mlp", "problem"]
             curves = a.curves[a.curves["problem"].isin(mlp_problems)]

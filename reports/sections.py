@@ -21,7 +21,7 @@ from optbench.reports.scope import divergence_display, plural, summary_sentences
 from optbench.reports.selection import Selection
 from optbench.reports.style import FLOOR
 from optbench.reports.summary import fmt, problem_display, ranking_display, winners_display
-from optbench.reports.tables import TUNING_RULE
+from optbench.reports.tables import HELD_OUT_RULE, TUNING_RULE
 
 
 def summary_section(a: Analysis, selection: Selection) -> Section:
@@ -73,10 +73,13 @@ _CONFIDENCE = (
     "which the optimizer has the highest mean score. Per problem, the winner is compared "
     "with the runner-up by an exact two-sided sign test over paired seeds."
 )
+_SAME_SEEDS = (
+    "The tuned setting is chosen and evaluated on the same seeds, so tuned numbers are "
+    "slightly optimistic, and the intervals, which hold the tuning fixed, leave out that "
+    "selection: give the matrix a tuning = { seeds = [...] } table to keep them apart."
+)
 _CAVEATS = (
-    "Caveats. The tuned setting is chosen and evaluated on the same seeds, so tuned "
-    "numbers are slightly optimistic, and the intervals, which hold the tuning fixed, "
-    "leave out that selection. With few seeds (under about 10) percentile bootstrap "
+    "With few seeds (under about 10) percentile bootstrap "
     "intervals are too narrow; the sign test stays exact but cannot reach small p. On "
     "deterministic problems (same start, no noise) every seed gives the same run, so "
     "there is no sampling error to report and differences are exact."
@@ -94,8 +97,10 @@ def method_section(a: Analysis | None = None) -> Section:
     ranked = a is None or a.ranked
     seeds = 2 if a is None else a.seeds
     where = "ranks, scores and log-scale figures" if ranked else "log-scale figures"
+    held_out = a is not None and a.tuning.held_out
     paragraphs = [
         "Tuning rule. " + TUNING_RULE,
+        *([f"Held-out tuning. {HELD_OUT_RULE} {a.seed_roles}"] if held_out else []),
         f"Objective values below {FLOOR:.0e} count as {FLOOR:.0e} in {where} (float64 "
         "resolution of the objectives).",
     ]
@@ -107,13 +112,27 @@ def method_section(a: Analysis | None = None) -> Section:
     if seeds < 2:
         paragraphs.append(_ONE_SEED)
     elif ranked:
-        paragraphs += [_CONFIDENCE, _CAVEATS]
-    else:
-        paragraphs.append(
-            "Caveat. The tuned setting is chosen and evaluated on the same seeds, so tuned "
-            "numbers are slightly optimistic."
-        )
-    return Section("method", "How the optimizers are compared", paragraphs)
+        caveats = _CAVEATS if held_out else f"{_SAME_SEEDS} {_CAVEATS}"
+        paragraphs += [_CONFIDENCE, f"Caveats. {caveats}"]
+    elif not held_out:
+        paragraphs.append(f"Caveat. {_SAME_SEEDS}")
+    tables = [] if a is None else [Table("budget", "Tuning budget", budget_display(a))]
+    return Section("method", "How the optimizers are compared", paragraphs, tables=tables)
+
+
+def budget_display(a: Analysis) -> pd.DataFrame:
+    """The tuning budget per optimizer, as the report prints it."""
+    table = a.tuning_budget
+    return pd.DataFrame(
+        {
+            "optimizer": table["method"],
+            "tuned by": table["search"],
+            "settings per problem": table["settings"],
+            "tuning seeds": table["tuning_seeds"],
+            "tuning runs": table["tuning_runs"],
+            "seeds held out": table["held_out"].map({True: "yes", False: "no"}),
+        }
+    )
 
 
 def ranking_section(a: Analysis, figures) -> Section:
