@@ -1,8 +1,9 @@
 """Reliability of `optbench run`, in real subprocesses: SIGKILL + resume, SIGINT, two writers.
 
-SIGKILL + resume runs once on the full built-in default matrix (5,460 runs, ~15-25 s a run);
+SIGKILL + resume runs once on the full built-in default matrix (~3,700 runs, ~20-30 s a run);
 the other tests use the default cut down to fit the test budget (all six optimizers on every
-default problem, 3 learning rates, 2 seeds, short budgets).
+default problem, 3 learning rates, its tuning seeds and 2 evaluation seeds, short budgets):
+both phases of held-out tuning, the tuning runs and the evaluation runs chosen from them.
 """
 
 import signal
@@ -16,7 +17,9 @@ import pandas as pd
 import pytest
 import tomli_w
 
+from optbench import __version__
 from optbench.benchmarks import matrix as mx
+from optbench.benchmarks import plan
 from optbench.benchmarks.schema import CHILD_TABLES
 from optbench.reports.load import load_results
 
@@ -31,7 +34,8 @@ def config(tmp_path_factory):
     raw["seeds"] = [0, 1]
     raw["budget"] = {"steps": 200}
     for opt in raw["optimizers"]:
-        opt["lr"]["num"] = 3
+        if isinstance(opt["lr"], dict):
+            opt["lr"]["num"] = 3
     for prob in raw["problems"]:
         if prob["name"] == "mlp":
             prob["budget"] = {"epochs": 1}
@@ -59,7 +63,11 @@ def reference(config, tmp_path_factory):
 
 
 def planned(config):
-    return 6 * 14 * 3 * 2
+    """The tuning runs, then one tuned setting per (problem, optimizer) on each eval seed."""
+    m = mx.load(config)
+    runs = plan.expand(m, __version__)
+    groups = {(r.problem.label, r.optimizer, r.convention) for r in runs}
+    return len(runs) + len(groups) * len(m.seeds)
 
 
 def stored_runs(out):
@@ -147,9 +155,9 @@ def _default_sigint():
 
 
 def test_sigint_stops_cleanly_and_says_what_was_kept(tmp_path):
-    # the whole default matrix (5460 runs) in batches of 4: after the first 30 runs there is
-    # always work left to interrupt (the small matrix's few batches could all finish, on a
-    # loaded machine, before the signal arrived: seen once as exit 0 instead of 130)
+    # the whole default matrix (its tuning runs first) in batches of 4: after the first 30 runs
+    # there is always work left to interrupt (the small matrix's few batches could all finish,
+    # on a loaded machine, before the signal arrived: seen once as exit 0 instead of 130)
     proc = subprocess.Popen(
         command(mx.default_path(), tmp_path, "--jobs", "2", "--max-batch", "4"),
         stderr=subprocess.PIPE,
@@ -161,7 +169,8 @@ def test_sigint_stops_cleanly_and_says_what_was_kept(tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     kept = stored_runs(tmp_path)
-    assert kept < 5460 and f"interrupted: kept {kept} of 5460 planned runs" in err
+    tuning_runs = len(plan.expand(mx.load(), __version__))  # interrupted in the first phase
+    assert kept < tuning_runs and f"interrupted: kept {kept} of {tuning_runs} planned runs" in err
     assert "Traceback" not in err
     inv = load_results(tmp_path, "invocations")
     assert inv.status.tolist() == ["interrupted"] and inv.finished_runs.tolist() == [kept]
