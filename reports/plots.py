@@ -249,7 +249,9 @@ def plot_score_heatmap(score: pd.DataFrame) -> Figure:
     longest = max(len(str(m)) for m in table.columns)
     slanted = longest > 10  # a user's class name, a reference, a name@hash
     extra = 0.065 * longest if slanted else 0.0  # height for the slanted labels
-    size = (3.6 + 0.95 * table.shape[1], 1.4 + 0.36 * table.shape[0] + extra)
+    # at least 3 inches high: with one problem, a two-line title, the colour bar's label and
+    # the axis label leave the cells no room (constrained layout then gives up)
+    size = (3.6 + 0.95 * table.shape[1], max(3.0, 1.4 + 0.36 * table.shape[0] + extra))
     fig = new_figure(size)
     ax = fig.subplots()
     sns.heatmap(

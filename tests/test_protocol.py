@@ -303,3 +303,48 @@ def test_tuning_runs_carry_their_role_and_trial_into_the_store(held_out_store):
         assert ("role" in config) == (row["role"] == "tune")
         if row["optimizer"] == "sgd":
             assert row["trial"] is None
+
+
+FRAGILE = '''
+class Fragile:
+    """Plain SGD that raises on its large learning rates (a user's bug)."""
+
+    def __init__(self, params, lr=0.1):
+        self.params, self.lr = params, lr
+
+    def step(self, grads):
+        if self.lr > 0.5:
+            raise RuntimeError("too hot")
+        for p, g in zip(self.params, grads):
+            p -= self.lr * g
+'''
+
+
+def test_a_failed_tuning_batch_leaves_its_optimizer_unevaluated_and_says_so(tmp_path):
+    from optbench.reports import build_report
+
+    (tmp_path / "fragile.py").write_text(FRAGILE)
+    text = HELD_OUT.replace('name = "sgd"', 'name = "fragile.py:Fragile"')
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    m = mx.load(path)
+    outcome = run_matrix(m, plan.expand(m, "t"), tmp_path / "out", jobs=1, max_batch=2)
+    assert outcome.failures and not outcome.interrupted
+    assert any("Fragile on quadratic" in n and "not evaluated" in n for n in outcome.messages)
+    rows = _rows(tmp_path / "out")
+    assert not [r for r in rows if r["optimizer"] == "Fragile" and r["role"] == "eval"]
+    assert [r for r in rows if r["optimizer"] == "adam" and r["role"] == "eval"]
+    build_report(tmp_path / "out")  # the report still builds, from what is stored
+    assert "Fragile" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_dry_run_counts_both_phases(tmp_path, capsys):
+    from optbench.benchmarks.cli import main as cli
+
+    path = tmp_path / "m.toml"
+    path.write_text(HELD_OUT)
+    assert cli(["run", "--config", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    # tuning: (4 + 5) settings x 2 seeds + the defaults on 3 eval seeds; then 2 x 3 eval runs
+    assert "18 tuning runs and 3 of a search's defaults in" in out
+    assert "then at least 6 evaluation runs" in out

@@ -78,9 +78,11 @@ def main(args: argparse.Namespace) -> int:
         n = len(batches(runs, matrix, args.max_batch))
         if matrix.held_out:
             groups = len({(r.problem.label, r.optimizer, r.convention) for r in runs})
-            k = len(matrix.seeds)
+            k, tune = len(matrix.seeds), sum(r.role == "tune" for r in runs)
+            first = f"{tune} tuning runs" if tune == len(runs) else (
+                f"{tune} tuning runs and {len(runs) - tune} of a search's defaults")  # fmt: skip
             print(
-                f"{len(runs)} tuning runs in {n} batches, then at least {groups * k} "
+                f"{first} in {n} batches, then at least {groups * k} "
                 f"evaluation runs ({groups} tuned settings x {k} seeds); "
                 "nothing run (--dry-run)"
             )
