@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from optbench.benchmarks import tuning as rule
 from optbench.reports.drawing import grid, legend, log_panel_title
@@ -98,6 +99,7 @@ def plot_best_of_k(table: pd.DataFrame, kinds: pd.Series) -> Figure:
                 y0 = y0 if np.isfinite(y0) else ax.get_ylim()[1]
                 ax.plot(0, y0, marker=marker, color=colors[method], ms=6, mec="black", mew=0.5)
         ax.set(yscale="log", xlabel="search budget k (trials; 0 = defaults)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(objective_label(kinds[problem]))
         log_panel_title(ax, tex_safe(problem))
         ax.grid(True, which="major", alpha=0.3)

@@ -35,7 +35,8 @@ FIGURES = (
             "For each optimizer tuned by quasi-random search: the median final objective of the "
             "setting the tuning rule picks from the first k trials, on the evaluation seeds "
             "(solid) and on the tuning seeds it was picked on (dashed); k = 0 (dot) is the "
-            "optimizer's defaults. Crowded Valley's view of a budget (Schmidt et al., 2021)."),
+            "optimizer's defaults (X: they diverged). A gap: the pick's median diverged. "
+            "Crowded Valley's view of a budget (Schmidt et al., 2021)."),
      "curves"),
     (Figure("ecdf", "Fixed-target ECDF (COCO style)",
             "Fraction of (problem, target, seed) triples whose suboptimality reached the target "

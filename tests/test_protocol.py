@@ -348,3 +348,14 @@ def test_dry_run_counts_both_phases(tmp_path, capsys):
     # tuning: (4 + 5) settings x 2 seeds + the defaults on 3 eval seeds; then 2 x 3 eval runs
     assert "18 tuning runs and 3 of a search's defaults in" in out
     assert "then at least 6 evaluation runs" in out
+
+
+def test_the_search_example_matrix_plans_both_budgets():
+    from pathlib import Path
+
+    m = mx.load(Path(__file__).parents[1] / "docs" / "examples" / "search.toml")
+    runs = plan.expand(m, "t")
+    tune = [r for r in runs if r.role == "tune"]
+    per = {name: {r.setting for r in tune if r.optimizer == name} for name in ("sgd", "momentum")}
+    assert len(per["sgd"]) == len(per["momentum"]) == 16  # the same budget, two ways
+    assert {r.seed for r in tune} == {100, 101}
