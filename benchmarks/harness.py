@@ -92,12 +92,12 @@ def run_matrix(
                 bar.total += len(pending)
                 bar.refresh()
             _execute(con, matrix, pending, outcome, bar, jobs, scheduler, max_batch)
+        status = "completed"
     except KeyboardInterrupt:  # between the phases: nothing is running
         outcome.interrupted = True
-    else:
-        status = "interrupted" if outcome.interrupted else "completed"
     finally:
-        status = "interrupted" if outcome.interrupted else status
+        if outcome.interrupted:
+            status = "interrupted"
         bar.close()
         outcome.wall_time = time.perf_counter() - start
         outcome.kept = store.end_invocation(con, invocation, now(), status)
@@ -108,6 +108,8 @@ def run_matrix(
 def _execute(con, matrix, pending, outcome, bar, jobs, scheduler, max_batch) -> None:
     """Run the ``pending`` runs into the store, one transaction per finished batch; a Ctrl-C
     stops the workers, writes the results they finished and sets ``outcome.interrupted``."""
+    if not pending:
+        return
     invocation = outcome.invocation_id
     by_id = {r.run_id: r for r in pending}
     specs = _still_pending(con, batches(pending, matrix, max_batch), by_id, matrix)
