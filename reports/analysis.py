@@ -16,8 +16,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from optbench.reports import profiles as pf
 from optbench.reports import ranking as rk
 from optbench.reports.conditioning import condition_table
+from optbench.reports.edges import edge_table, with_edges
 from optbench.reports.style import method_order, objective_kinds, plugin_tag, problem_order
 from optbench.reports.tables import GROUP, Tuning, divergence_table, summary_table
 
@@ -146,8 +148,15 @@ class Analysis:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """(problem, method) -> statistics at the tuned setting."""
-        return summary_table(self.runs, self.frames.get("targets"), self.tuning)
+        """(problem, method) -> statistics at the tuned setting, and ``edge``
+        (:func:`optbench.reports.edges.with_edges`)."""
+        table = summary_table(self.runs, self.frames.get("targets"), self.tuning)
+        return with_edges(table, self.edges)
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """Tuned values at the edge of the values tried (:mod:`optbench.reports.edges`)."""
+        return edge_table(self.settings, self.tuned)
 
     @cached_property
     def divergence(self) -> pd.DataFrame:
@@ -188,6 +197,26 @@ class Analysis:
     def winners(self) -> pd.DataFrame:
         """problem -> winner vs runner-up, paired statistics."""
         return rk.problem_winners(self.matrices, n_boot=self.n_boot, seed=self.seed)
+
+    @cached_property
+    def step_costs(self) -> pd.DataFrame:
+        """(target, problem) x method median steps to the target (:mod:`.profiles`)."""
+        return pf.step_costs(self.at_tuned, self.targets)
+
+    @cached_property
+    def profile_ratios(self) -> pd.DataFrame:
+        """(target, problem) x method performance ratios, unsolved problems left out."""
+        return pf.ratios(self.step_costs)
+
+    @cached_property
+    def profile_scores(self) -> pd.DataFrame:
+        """target x method AlgoPerf scores of each level's profile, and ``problems``."""
+        return pf.profile_scores(self.profile_ratios)
+
+    @cached_property
+    def profiles(self) -> pd.DataFrame:
+        """Tidy steps and ratios per (target, problem, method): ``tables/profiles.csv``."""
+        return pf.profile_table(self.step_costs)
 
     @cached_property
     def curves(self) -> pd.DataFrame:
