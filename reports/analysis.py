@@ -190,8 +190,12 @@ class Analysis:
 
     @cached_property
     def ranking(self) -> pd.DataFrame:
-        """method -> mean rank / score with bootstrap intervals."""
-        return rk.ranking_table(self.matrices, self.f0, n_boot=self.n_boot, seed=self.seed)
+        """method -> mean rank / score with bootstrap intervals, wins and ties, profile score."""
+        profile = pf.headline_scores(self.profile_scores) if len(self.profile_scores) else None
+        return rk.ranking_table(
+            self.matrices, self.f0, n_boot=self.n_boot, seed=self.seed, winners=self.winners,
+            profile_score=profile,
+        )  # fmt: skip
 
     @cached_property
     def winners(self) -> pd.DataFrame:
