@@ -115,13 +115,16 @@ def with_edges(summary: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
 
 
 def edge_sentences(edges: pd.DataFrame) -> list[str]:
-    """One sentence per (problem, method) at an edge, for the summary."""
+    """One sentence per problem with a tuned value at an edge, for the summary:
+    ``"rastrigin(dim=2): adagrad's tuned lr = 10 is the largest of the 12 values tried (high
+    edge)."``"""
     sentences = []
-    for (problem, method), rows in edges.groupby(["problem", "method"], sort=False):
+    for problem, rows in edges.groupby("problem", sort=False):
         parts = []
         for _, row in rows.iterrows():
             which = "largest" if row["side"] == "high" else "smallest"
-            parts.append(f"{row['hparam']} = {row['value']:.4g} is the {which} of the "
-                         f"{row['tried']} values tried ({row['side']} edge)")  # fmt: skip
-        sentences.append(f"{problem}: {method}'s tuned {'; '.join(parts)}.")
+            parts.append(f"{row['method']}'s tuned {row['hparam']} = {row['value']:.4g} is the "
+                         f"{which} of the {row['tried']} values tried ({row['side']} "
+                         "edge)")  # fmt: skip
+        sentences.append(f"{problem}: {'; '.join(parts)}.")
     return sentences

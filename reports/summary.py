@@ -83,6 +83,18 @@ def ranking_display(ranking: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
     return out
 
 
+def profile_scores_display(scores: pd.DataFrame) -> pd.DataFrame:
+    """``target x method`` AlgoPerf scores (:func:`optbench.reports.profiles.profile_scores`)
+    as one row per method, a column per level (with its number of problems) and the mean."""
+    methods = method_order(c for c in scores.columns if c != "problems")
+    out = pd.DataFrame({"optimizer": methods})
+    for target, row in scores.iterrows():
+        name = f"≤ {target:.0e} ({int(row['problems'])})"
+        out[name] = [fmt_fixed(row[m]) for m in methods]
+    out["profile score (mean)"] = [fmt_fixed(scores[m].mean()) for m in methods]
+    return out
+
+
 def winners_display(winners: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
     """Per problem, the lowest median against the runner-up, for display (with a single seed:
     the factor alone, no interval, no test), and the verdict: a win or a tie
@@ -139,6 +151,8 @@ def problem_display(
     if references is not None and len(references):
         out["code"] = [references.get(m, "built-in") for m in summary["method"]]
     out["tuned setting"] = summary["setting"]
+    if "edge" in summary.columns and (summary["edge"] != "").any():
+        out["edge"] = summary["edge"]
     if seeds > 1:
         out[f"final {name}: median [IQR]"] = [
             fmt_ci(*r) for r in summary[["median", "q25", "q75"]].values

@@ -136,3 +136,12 @@ def test_algoperf_score_is_the_exact_integral_of_the_step_profile():
     riemann = profile(r, tau).mean()  # the mean of rho over [1, 4] = the normalized integral
     assert algoperf_score(r) == pytest.approx(riemann, abs=1e-4)
     assert algoperf_score(np.ones(3)) == 1.0 and algoperf_score(np.full(2, INF)) == 0.0
+
+
+def test_edge_sentences_name_the_side_and_the_values_tried():
+    from optbench.reports.edges import edge_sentences
+
+    rows = [setting("P", "adagrad", lr) for lr in (0.01, 0.1, 10.0)]
+    settings = pd.DataFrame(rows)
+    text = edge_sentences(edge_table(settings, settings.iloc[[2]]))
+    assert text == ["P: adagrad's tuned lr = 10 is the largest of the 3 values tried (high edge)."]
