@@ -92,8 +92,9 @@ _CONFIDENCE = (
     "gradient noise), so comparisons are paired. Intervals are 95% percentile intervals "
     "of a paired bootstrap over seeds (2000 resamples, the same seed draw for all "
     "optimizers, tuned settings held fixed); P(best) is the fraction of resamples in "
-    "which the optimizer has the highest mean score. Per problem, the winner is compared "
-    "with the runner-up by an exact two-sided sign test over paired seeds."
+    "which the optimizer has the highest mean score. Per problem, the optimizer with the "
+    "lowest median is compared with the runner-up by the ratio of their medians (with its "
+    "paired-bootstrap interval) and an exact two-sided sign test over paired seeds."
 )
 _CAVEATS = (
     "Caveats. The tuned setting is chosen and evaluated on the same seeds, so tuned "
