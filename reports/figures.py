@@ -62,7 +62,7 @@ FIGURES = (
 """Every figure of the report, in order, with the section it belongs to."""
 COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1.0,
         "condition": 0.4, "ecdf": 0.4, "score_heatmap": 0.4, "timing": 0.4,
-        "profiles": 0.6}  # fmt: skip
+        "profiles": 1.0}  # fmt: skip
 
 
 _PLOTS, _GEOMETRY = "optbench.reports.plots", "optbench.reports.landscape"
