@@ -202,7 +202,7 @@ def test_empty_store_still_gives_a_report(tmp_path):
 
 
 def test_summary_sentences_for_ties_exact_and_sampled_differences():
-    from optbench.reports.summary import problem_sentences
+    from optbench.reports.verdicts import problem_sentences
 
     winners = pd.DataFrame([
         {"problem": "p", "winner": "a", "runner_up": "b", "winner_median": 1e-14,

@@ -157,7 +157,8 @@ def test_ties_inside_the_display_precision_or_the_interval_are_no_wins():
 
 
 def test_tie_and_disagreement_wording():
-    from optbench.reports.summary import overall_sentence, problem_sentences, winners_display
+    from optbench.reports.summary import winners_display
+    from optbench.reports.verdicts import overall_sentence, problem_sentences
 
     tie = {"problem": "q", "winner": "momentum", "runner_up": "nesterov",
            "winner_median": 8.487e-4, "runner_up_median": 8.526e-4, "factor": 1.0045,
