@@ -16,9 +16,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from optbench.reports import profiles as pf
 from optbench.reports import ranking as rk
 from optbench.reports.budget import best_of_k, budget_table
 from optbench.reports.conditioning import condition_table
+from optbench.reports.edges import edge_table, with_edges
 from optbench.reports.style import method_order, objective_kinds, plugin_tag, problem_order
 from optbench.reports.tables import GROUP, Tuning, divergence_table, summary_table
 from optbench.reports.tables import roles as roles_of
@@ -168,8 +170,15 @@ class Analysis:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """(problem, method) -> statistics at the tuned setting."""
-        return summary_table(self.runs, self.frames.get("targets"), self.tuning)
+        """(problem, method) -> statistics at the tuned setting, and ``edge``
+        (:func:`optbench.reports.edges.with_edges`)."""
+        table = summary_table(self.runs, self.frames.get("targets"), self.tuning)
+        return with_edges(table, self.edges)
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """Tuned values at the edge of the values tried (:mod:`optbench.reports.edges`)."""
+        return edge_table(self.settings, self.tuned)
 
     @cached_property
     def divergence(self) -> pd.DataFrame:
@@ -203,13 +212,37 @@ class Analysis:
 
     @cached_property
     def ranking(self) -> pd.DataFrame:
-        """method -> mean rank / score with bootstrap intervals."""
-        return rk.ranking_table(self.matrices, self.f0, n_boot=self.n_boot, seed=self.seed)
+        """method -> mean rank / score with bootstrap intervals, wins and ties, profile score."""
+        profile = pf.headline_scores(self.profile_scores) if len(self.profile_scores) else None
+        return rk.ranking_table(
+            self.matrices, self.f0, n_boot=self.n_boot, seed=self.seed, winners=self.winners,
+            profile_score=profile,
+        )  # fmt: skip
 
     @cached_property
     def winners(self) -> pd.DataFrame:
         """problem -> winner vs runner-up, paired statistics."""
         return rk.problem_winners(self.matrices, n_boot=self.n_boot, seed=self.seed)
+
+    @cached_property
+    def step_costs(self) -> pd.DataFrame:
+        """(target, problem) x method median steps to the target (:mod:`.profiles`)."""
+        return pf.step_costs(self.at_tuned, self.targets)
+
+    @cached_property
+    def profile_ratios(self) -> pd.DataFrame:
+        """(target, problem) x method performance ratios, unsolved problems left out."""
+        return pf.ratios(self.step_costs)
+
+    @cached_property
+    def profile_scores(self) -> pd.DataFrame:
+        """target x method AlgoPerf scores of each level's profile, and ``problems``."""
+        return pf.profile_scores(self.profile_ratios)
+
+    @cached_property
+    def profiles(self) -> pd.DataFrame:
+        """Tidy steps and ratios per (target, problem, method): ``tables/profiles.csv``."""
+        return pf.profile_table(self.step_costs)
 
     @cached_property
     def curves(self) -> pd.DataFrame:

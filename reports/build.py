@@ -227,13 +227,14 @@ def _save_tables(sections: list[Section], out: Path) -> None:
             (directory / f"{name}.md").unlink(missing_ok=True)
 
 
-_DISPLAY_NAME = re.compile(r"problem_\d+|ranking|winners|divergence|failures|plugins|"
-                           r"invocations|timing")  # fmt: skip
+_DISPLAY_NAME = re.compile(r"problem_\d+|ranking|winners|profile_scores|divergence|failures|"
+                           r"plugins|invocations|timing")  # fmt: skip
 
 
 _RAW_TABLES = ("summary", "ranking", "winners", "settings", "tuned", "divergence", "medians",
-               "ranks", "scores", "condition")  # fmt: skip
-_RANKING_TABLES = ("ranking", "winners", "medians", "ranks", "scores")
+               "ranks", "scores", "condition", "edges", "profiles", "profile_scores")  # fmt: skip
+_RANKING_TABLES = ("ranking", "winners", "medians", "ranks", "scores", "profiles",
+                   "profile_scores")  # fmt: skip
 
 
 def _save_raw_tables(a: Analysis | None, out: Path) -> None:

@@ -23,6 +23,13 @@ FIGURES = (
     (Figure("score_heatmap", "Normalized score per optimizer and problem",
             "1 = the best optimizer on that problem; 0 = no progress from the start, or "
             "diverged. The last row is the mean over problems."), "ranking"),
+    (Figure("profiles", "Performance profiles on steps to target",
+            "Dolan–Moré profiles, one panel per target level: the fraction of problems (with a "
+            "known f*; those no optimizer solves at that level left out) on which an "
+            "optimizer's median number of steps to the target is within a factor tau of the "
+            "fastest optimizer's; a curve that stays below 1 did not reach the target on some "
+            "problems. The profile score integrates each curve from tau = 1 to the dotted line "
+            "at tau = 4."), "ranking"),
     (Figure("convergence", "Convergence at tuned settings",
             "Objective (log scale) vs step; line = median over seeds, band = interquartile "
             f"range; X = the median run diverged there. Values below {FLOOR:.0e} drawn at "
@@ -62,7 +69,7 @@ FIGURES = (
 """Every figure of the report, in order, with the section it belongs to."""
 COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1.0,
         "condition": 0.4, "ecdf": 0.4, "score_heatmap": 0.4, "timing": 0.4,
-        "best_of_k": 0.5}  # fmt: skip
+        "best_of_k": 0.5, "profiles": 1.0}  # fmt: skip
 
 
 _PLOTS, _GEOMETRY = "optbench.reports.plots", "optbench.reports.landscape"
@@ -118,6 +125,9 @@ def _job(name: str, a, landscape) -> Job | str | None:
                 return "no run reached any target"
             if len(a.targets):
                 return Job(name, f"{_PLOTS}:plot_ecdf", (a.targets, a.budget))
+        case "profiles":
+            if a.ranked and len(a.profile_ratios):
+                return Job(name, f"{_PLOTS}:plot_profiles", (a.profile_ratios,))
         case "score_heatmap":
             if a.ranked:  # its section, the ranking, is shown only then
                 return Job(name, f"{_PLOTS}:plot_score_heatmap", (a.scores,))

@@ -273,3 +273,35 @@ def plot_score_heatmap(score: pd.DataFrame) -> Figure:
             label.set(rotation=35, ha="right", rotation_mode="anchor")
     ax.set_title("Normalized score: fraction of the best\noptimizer's log10-progress from f0")
     return fig
+
+
+def plot_profiles(ratios: pd.DataFrame, tau_max: float = 4.0) -> Figure:
+    """Dolan–Moré performance profiles ``rho(tau)`` (log ``tau``), one panel per target level.
+
+    ``ratios``: :func:`optbench.reports.profiles.ratios`, ``(target, problem) x method``
+    ratios (``+inf``: not solved), the problems no method solves already left out. A dotted
+    line marks ``tau_max``, where AlgoPerf's score stops integrating.
+    """
+    methods = method_order(ratios.columns)
+    colors, marks = palette(methods), markers(methods)
+    levels = list(dict.fromkeys(ratios.index.get_level_values("target")))
+    finite = ratios.to_numpy(float)[np.isfinite(ratios.to_numpy(float))]
+    upper = max(2.0 * tau_max, 1.5 * float(finite.max()) if finite.size else 1.0)
+    fig, axes = grid(len(levels), ncols=4, size=(3.6, 3.0))
+    for i, (ax, level) in enumerate(zip(axes, levels, strict=False)):
+        part = ratios.xs(level, level="target")
+        for method in methods:
+            r = part[method].to_numpy(float)
+            tau = np.unique(np.r_[1.0, r[np.isfinite(r)], upper])
+            y = (r[:, None] <= tau[None, :]).mean(axis=0)
+            ax.step(tau, y, where="post", color=colors[method], ls=line_style(method), lw=1.8,
+                    **({"marker": marks[method], "ms": 4} if marks[method] else {}))  # fmt: skip
+        ax.axvline(tau_max, color="0.4", ls=":", lw=1)
+        ax.set(xscale="log", xlim=(1.0, upper), ylim=(-0.02, 1.02), xlabel="tau (ratio to the "
+               "fastest)", title=f"f - f* <= {level:.0e} ({len(part)} problems)")  # fmt: skip
+        ax.set_ylabel("fraction of problems, r <= tau" if i % 4 == 0 else "")
+        ax.grid(True, which="major", alpha=0.3)
+    extra = [Line2D([], [], color="0.4", ls=":", label=f"tau = {tau_max:g} (AlgoPerf's limit)")]
+    legend(fig, methods, colors, extra, marks)
+    fig.suptitle("Performance profiles on steps to target (median over seeds, tuned settings)")
+    return fig

@@ -18,9 +18,18 @@ comparisons are *paired* over seeds. From the tuned runs we form, per problem, t
   and scores (the tuned settings stay fixed). Intervals are the 2.5 and 97.5 percentiles;
   ``p_best`` is the fraction of resamples in which the method has the highest mean score
   (a tie of k methods gives each 1/k).
-- Per problem, the winner against the runner-up: the ratio of medians with its bootstrap
-  interval, the count of seeds on which the winner is better, and the exact two-sided sign test
-  ``p = min(1, 2 P[Binomial(n, 1/2) <= min(k, n - k)])`` over the ``n`` untied seeds.
+- Per problem, the method with the lowest median against the runner-up: the ratio of medians
+  with its bootstrap interval, the count of seeds on which the first is lower, and the exact
+  two-sided sign test ``p = min(1, 2 P[Binomial(n, 1/2) <= min(k, n - k)])`` over the ``n``
+  untied seeds.
+- Ties (:data:`TIE_RULE`): a method is tied with the first of a problem when its median equals
+  the first's at the display precision (3 significant digits; the factor reads "1"), or when
+  the 95% paired-bootstrap interval of the factor ``median_m / median_first`` reaches down to 1
+  (``factor_lo <= 1``). The first *wins* the problem only when no other method is tied with it;
+  ``wins`` counts those problems, ``ties`` those where a method shares first place. Overall,
+  a method is tied with the top of the ranking when the 95% paired-bootstrap interval of the
+  difference of mean scores (``gap_lo``, ``gap_hi``: top minus it) includes 0, or the two mean
+  scores agree to the 2 decimals shown.
 """
 
 from __future__ import annotations
@@ -33,6 +42,23 @@ import pandas as pd
 
 from optbench.reports.style import FLOOR, method_order
 from optbench.reports.tables import quantile
+
+DIGITS = 3
+"""Significant digits of the objectives and factors as displayed (:func:`same_display`)."""
+TIE_RULE = (
+    "Ties: on a problem, an optimizer is tied with the one with the lowest median when the two "
+    "medians agree to the 3 significant digits shown (the factor reads 1), or when the 95% "
+    "paired-bootstrap interval of the factor between them reaches down to 1; the first wins "
+    "the problem only when no other optimizer is tied with it ('problems won' counts those, "
+    "'tied for first' the problems where an optimizer shares first place). Overall, two "
+    "optimizers tie when their mean scores agree to the 2 decimals shown or the 95% paired-"
+    "bootstrap interval of the difference of their mean scores includes 0."
+)
+
+
+def same_display(a: float, b: float, digits: int = DIGITS) -> bool:
+    """Whether ``a`` and ``b`` read the same at ``digits`` significant digits."""
+    return f"{float(a):.{digits}g}" == f"{float(b):.{digits}g}"
 
 
 def objective_matrices(at_tuned: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -122,10 +148,21 @@ def bootstrap_medians(matrices, n_boot: int, rng: np.random.Generator):
     return out, methods
 
 
-def ranking_table(matrices, f0: pd.Series, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def ranking_table(
+    matrices,
+    f0: pd.Series,
+    n_boot: int = 2000,
+    seed: int = 0,
+    winners: pd.DataFrame | None = None,
+    profile_score: pd.Series | None = None,
+) -> pd.DataFrame:
     """One row per method, best first: ``mean_rank`` with ``rank_lo``/``rank_hi``,
-    ``mean_score`` with ``score_lo``/``score_hi`` (95% paired bootstrap), ``p_best``,
-    ``wins`` (problems where it ranks first) and ``problems`` (how many it ran on)."""
+    ``mean_score`` with ``score_lo``/``score_hi`` (95% paired bootstrap), ``gap_lo``/``gap_hi``
+    (interval of the top method's mean score minus this one's, in the same resamples),
+    ``p_best``, ``wins`` (problems it wins outright, no tie), ``ties`` (problems where it shares
+    first place, :data:`TIE_RULE`), ``problems`` (how many it ran on) and, given
+    ``profile_score`` (method -> :func:`optbench.reports.profiles.headline_scores`),
+    ``profile_score``. ``winners``: :func:`problem_winners` of ``matrices`` if already known."""
     medians = median_table(matrices)
     r, s = ranks(medians), scores(medians, f0)
     boot, methods = bootstrap_medians(matrices, n_boot, np.random.default_rng(seed))
@@ -138,6 +175,9 @@ def ranking_table(matrices, f0: pd.Series, n_boot: int = 2000, seed: int = 0) ->
     filled = np.where(np.isnan(mean_score), -1.0, mean_score)
     is_best = filled == filled.max(axis=1, keepdims=True)  # ties share the credit
     p_best = (is_best / is_best.sum(axis=1, keepdims=True)).mean(axis=0)
+    if winners is None:
+        winners = problem_winners(matrices, n_boot=n_boot, seed=seed)
+    wins, ties = first_places(winners, methods)
     table = pd.DataFrame(
         {
             "mean_rank": r.mean(axis=0).reindex(methods),
@@ -147,12 +187,36 @@ def ranking_table(matrices, f0: pd.Series, n_boot: int = 2000, seed: int = 0) ->
             "score_lo": np.percentile(mean_score, 2.5, axis=0),
             "score_hi": np.percentile(mean_score, 97.5, axis=0),
             "p_best": p_best,
-            "wins": (r == 1).sum(axis=0).reindex(methods),
+            "wins": wins,
+            "ties": ties,
             "problems": r.notna().sum(axis=0).reindex(methods),
         },
         index=pd.Index(methods, name="method"),
     )
-    return table.sort_values(["mean_score", "mean_rank"], ascending=[False, True]).reset_index()
+    if profile_score is not None:
+        table["profile_score"] = profile_score.reindex(methods).to_numpy(float)
+    table = table.sort_values(["mean_score", "mean_rank"], ascending=[False, True])
+    top = methods.index(table.index[0])
+    gap = mean_score[:, [top]] - mean_score  # (B, methods): top minus each, paired
+    table.insert(6, "gap_lo", pd.Series(np.percentile(gap, 2.5, axis=0), index=methods))
+    table.insert(7, "gap_hi", pd.Series(np.percentile(gap, 97.5, axis=0), index=methods))
+    return table.reset_index()
+
+
+def first_places(winners: pd.DataFrame, methods: list[str]) -> tuple[list[int], list[int]]:
+    """Per method of ``methods``: problems won outright and problems where it is tied for
+    first (the ``tied`` list of :func:`problem_winners`; a problem where every method
+    diverged counts for no one)."""
+    wins, ties = dict.fromkeys(methods, 0), dict.fromkeys(methods, 0)
+    for _, row in winners.iterrows():
+        if np.isinf(row["winner_median"]):
+            continue
+        if row["tied"]:
+            for method in row["tied"].split(", "):
+                ties[method] = ties.get(method, 0) + 1
+        else:
+            wins[row["winner"]] = wins.get(row["winner"], 0) + 1
+    return [wins[m] for m in methods], [ties[m] for m in methods]
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -170,13 +234,39 @@ def _constant(values: pd.Series) -> bool:
     return bool(present.size) and bool((present == present[0]).all())
 
 
+def _ratio_interval(a, b, rng, n_boot: int) -> tuple[float, float]:
+    """95% paired-bootstrap interval of ``median(b) / median(a)`` over paired seeds."""
+    if a.size == 0:
+        return float("nan"), float("nan")
+    draw = rng.integers(0, a.size, size=(n_boot, a.size))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.median(b[draw], axis=1) / np.median(a[draw], axis=1)
+    return quantile(ratio, 0.025), quantile(ratio, 0.975)
+
+
+def _tie(first: float, other: float, lo: float) -> str:
+    """Why ``other`` is tied with ``first`` (medians): "equal", "display" (the same at
+    :data:`DIGITS`, or a factor that reads 1), "interval" (the bootstrap interval of the factor
+    reaches 1), or "" (a clear difference)."""
+    if other == first:
+        return "equal"
+    if np.isinf(other) or np.isinf(first):
+        return ""
+    if same_display(first, other) or same_display(other / first, 1.0):
+        return "display"
+    return "interval" if lo <= 1.0 else ""
+
+
 def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Per problem: ``winner``, ``runner_up``, their medians, ``factor`` = runner-up median /
-    winner median with a 95% paired-bootstrap interval (``factor_lo``, ``factor_hi``), ``better``
-    (seeds on which the winner is better) of ``paired`` seeds, the sign test ``p``, ``tied`` (the
-    methods sharing the best median, comma-separated, or "") and ``seed_independent`` (both
-    results identical on every one of at least two paired seeds: a deterministic problem, where
-    the seeds are no replicates and the difference is exact)."""
+    """Per problem: ``winner`` (the lowest median), ``runner_up``, their medians, ``factor`` =
+    runner-up median / winner median with a 95% paired-bootstrap interval (``factor_lo``,
+    ``factor_hi``), ``better`` (seeds on which the winner is lower) of ``paired`` seeds, the
+    sign test ``p``, ``tied`` (the methods tied with the first by :data:`TIE_RULE`, the first
+    included, comma-separated, or "" when it wins outright), ``tie`` (why the runner-up is tied:
+    "equal", "display", "interval", or ""), ``tied_equal`` (those of ``tied`` with exactly the
+    first's median) and ``seed_independent`` (both results identical on
+    every one of at least two paired seeds: a deterministic problem, where the seeds are no
+    replicates and the difference is exact)."""
     rng = np.random.default_rng(seed)
     rows = []
     for problem, matrix in matrices.items():
@@ -184,31 +274,37 @@ def problem_winners(matrices, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame
         order = order.sort_values("_m", kind="stable")
         if len(order) < 2:
             continue
-        tied = order.index[order["_m"] == order["_m"].iloc[0]].tolist()
-        (winner, a), (runner, b) = list(order.drop(columns="_m").iterrows())[:2]
+        medians = order.pop("_m")
+        first = order.iloc[0]
+        reasons, intervals = {}, {}
+        for method, other in list(order.iterrows())[1:]:
+            paired = first.notna() & other.notna()
+            a, b = first[paired].to_numpy(float), other[paired].to_numpy(float)
+            intervals[method] = _ratio_interval(a, b, rng, n_boot)
+            reasons[method] = _tie(medians.iloc[0], medians[method], intervals[method][0])
+        tied = [order.index[0], *(m for m, why in reasons.items() if why)]
+        equal = [order.index[0], *(m for m, why in reasons.items() if why == "equal")]
+        (winner, a), (runner, b) = list(order.iterrows())[:2]
         paired = a.notna() & b.notna()
         exact = int(paired.sum()) > 1 and _constant(a) and _constant(b)  # one seed proves nothing
         a, b = a[paired].to_numpy(float), b[paired].to_numpy(float)
         better, worse = int((a < b).sum()), int((a > b).sum())
-        ratio = np.full(1, np.nan)
-        if a.size:
-            draw = rng.integers(0, a.size, size=(n_boot, a.size))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.median(b[draw], axis=1) / np.median(a[draw], axis=1)
         rows.append(
             {
                 "problem": problem,
                 "winner": winner,
                 "runner_up": runner,
-                "winner_median": order["_m"].iloc[0],
-                "runner_up_median": order["_m"].iloc[1],
-                "factor": order["_m"].iloc[1] / order["_m"].iloc[0],
-                "factor_lo": quantile(ratio, 0.025),
-                "factor_hi": quantile(ratio, 0.975),
+                "winner_median": medians.iloc[0],
+                "runner_up_median": medians.iloc[1],
+                "factor": medians.iloc[1] / medians.iloc[0],
+                "factor_lo": intervals[runner][0],
+                "factor_hi": intervals[runner][1],
                 "better": better,
                 "paired": int(a.size),
                 "p": sign_test(better, worse),
                 "tied": ", ".join(map(str, tied)) if len(tied) > 1 else "",
+                "tie": reasons[runner],
+                "tied_equal": ", ".join(map(str, equal)) if len(equal) > 1 else "",
                 "seed_independent": exact,
             }
         )

@@ -18,13 +18,8 @@ import pandas as pd
 
 from optbench.reports.selection import Selection, notice
 from optbench.reports.style import method_order
-from optbench.reports.summary import (
-    MISSING,
-    fmt,
-    fmt_steps,
-    overall_sentence,
-    problem_sentences,
-)
+from optbench.reports.summary import MISSING, fmt, fmt_steps
+from optbench.reports.verdicts import overall_sentence, problem_sentences
 
 
 def plural(n: int, word: str) -> str:

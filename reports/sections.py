@@ -15,17 +15,29 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 
 from optbench.reports.analysis import Analysis
+from optbench.reports.edges import EDGE_RULE, edge_sentences
+from optbench.reports.profiles import PROFILE_RULE, SCORE_RULE
 from optbench.reports.provenance import plugin_parts
+from optbench.reports.ranking import TIE_RULE
 from optbench.reports.render import Figure, Section, Table
 from optbench.reports.scope import divergence_display, plural, summary_sentences
 from optbench.reports.selection import Selection
 from optbench.reports.style import FLOOR
-from optbench.reports.summary import fmt, problem_display, ranking_display, winners_display
+from optbench.reports.summary import (
+    fmt,
+    problem_display,
+    profile_scores_display,
+    ranking_display,
+    winners_display,
+)
 from optbench.reports.tables import HELD_OUT_RULE, TUNING_RULE
 
 
 def summary_section(a: Analysis, selection: Selection) -> Section:
     paragraphs, bullets = summary_sentences(a, selection)
+    if not a.all_diverged and len(a.edges):
+        at = len(paragraphs) - 1 if bullets else len(paragraphs)  # before "Per problem:"
+        paragraphs = [*paragraphs[:at], edges_paragraph(a), *paragraphs[at:]]
     return Section(
         "summary",
         "Summary",
@@ -33,6 +45,16 @@ def summary_section(a: Analysis, selection: Selection) -> Section:
         bullets=bullets,
         css_class="partial" if selection.partial else "",
     )
+
+
+def edges_paragraph(a: Analysis) -> str:
+    """The tuned values at an edge of the values tried (:mod:`optbench.reports.edges`)."""
+    n = len(a.edges)
+    head = (f"Edge of the range tried: {plural(n, 'tuned value')} "
+            f"{'lies' if n == 1 else 'lie'} at the smallest or largest value tried, so the "
+            "optimum may lie outside the grid or search range ('edge' in the per-problem "
+            "tables): ")  # fmt: skip
+    return head + " ".join(edge_sentences(a.edges))
 
 
 def empty_summary_section(selection: Selection) -> Section:
@@ -70,8 +92,9 @@ _CONFIDENCE = (
     "gradient noise), so comparisons are paired. Intervals are 95% percentile intervals "
     "of a paired bootstrap over seeds (2000 resamples, the same seed draw for all "
     "optimizers, tuned settings held fixed); P(best) is the fraction of resamples in "
-    "which the optimizer has the highest mean score. Per problem, the winner is compared "
-    "with the runner-up by an exact two-sided sign test over paired seeds."
+    "which the optimizer has the highest mean score. Per problem, the optimizer with the "
+    "lowest median is compared with the runner-up by the ratio of their medians (with its "
+    "paired-bootstrap interval) and an exact two-sided sign test over paired seeds."
 )
 _SAME_SEEDS = (
     "The tuned setting is chosen and evaluated on the same seeds, so tuned numbers are "
@@ -106,9 +129,14 @@ def method_section(a: Analysis | None = None) -> Section:
     ]
     if ranked:
         paragraphs += [_RANK, _SCORE]
+        if a is None or len(a.profile_scores):
+            paragraphs += [PROFILE_RULE, SCORE_RULE]
+        paragraphs.append(TIE_RULE)
     else:
         why = "every run diverged." if a.all_diverged else "the matrix has one optimizer."
         paragraphs.append("No ranking: " + why)
+    if a is None or not a.all_diverged:
+        paragraphs.append(EDGE_RULE)
     if seeds < 2:
         paragraphs.append(_ONE_SEED)
     elif ranked:
@@ -140,11 +168,17 @@ def ranking_section(a: Analysis, figures) -> Section:
         Table("ranking", "Ranking across problems (best first)",
               ranking_display(a.ranking, a.seeds)),
     ]  # fmt: skip
+    if len(a.profile_scores):
+        tables.append(
+            Table("profile_scores", "Profile score per target level (the AlgoPerf benchmark score)",
+                  profile_scores_display(a.profile_scores))
+        )  # fmt: skip
     if len(a.winners):
         tables.append(
             Table(
                 "winners",
-                "Winner per problem against the runner-up (factor = runner-up / winner median)",
+                "Per problem: the lowest median against the runner-up (factor = runner-up / "
+                "first median); a win only outside the display precision and the 95% interval",
                 winners_display(a.winners, a.seeds),
             )
         )
@@ -174,7 +208,8 @@ def problems_section(a: Analysis) -> Section:
             "the budget · median first step among those seeds'. "
             "'diverged (whole grid)' counts every setting and seed of the optimizer on the "
             "problem. µs / step is the median over the grid of one run's wall time per step "
-            "(batched runs share the cost).",
+            "(batched runs share the cost). 'edge' names a tuned value at the smallest or "
+            "largest value tried (the optimum may lie outside the range).",
         ],
     )
     if len(a.references):

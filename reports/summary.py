@@ -1,4 +1,5 @@
-"""Words and display tables: the report's summary sentences and its formatted tables.
+"""Words and display tables: the report's formatted values and tables (its verdicts, the
+summary sentences on ranks, wins and ties, are in :mod:`optbench.reports.verdicts`).
 
 Everything here turns computed frames (:mod:`optbench.reports.tables`,
 :mod:`optbench.reports.ranking`) into strings; values are rounded to 3 significant digits for
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optbench.reports.style import FLOOR, method_order
+from optbench.reports.style import method_order
 
 MISSING = "–"
 
@@ -60,7 +61,8 @@ def fmt_pct(x) -> str:
 def ranking_display(ranking: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
     """The overall ranking for display (see :func:`optbench.reports.ranking.ranking_table`);
     with a single seed, without intervals and P(best) (a bootstrap over one seed is no
-    resampling)."""
+    resampling). ``problems won`` counts outright wins only; ``tied for first`` the problems
+    where the optimizer shares first place (:data:`optbench.reports.ranking.TIE_RULE`)."""
     out = pd.DataFrame({"optimizer": ranking["method"]})
     if seeds > 1:
         out["mean normalized score [95% CI]"] = [
@@ -69,42 +71,70 @@ def ranking_display(ranking: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
         out["mean rank [95% CI]"] = [
             fmt_fixed_ci(*r) for r in ranking[["mean_rank", "rank_lo", "rank_hi"]].values
         ]
-        out["P(best)"] = ranking["p_best"].map(fmt_pct)
     else:
         out["mean normalized score"] = ranking["mean_score"].map(fmt_fixed)
         out["mean rank"] = ranking["mean_rank"].map(fmt_fixed)
+    if "profile_score" in ranking.columns:
+        out["profile score"] = ranking["profile_score"].map(fmt_fixed)
+    if seeds > 1:
+        out["P(best)"] = ranking["p_best"].map(fmt_pct)
     won, played = ranking["wins"].astype(int), ranking["problems"].astype(int)
     out["problems won"] = won.astype(str) + " / " + played.astype(str)
+    out["tied for first"] = ranking["ties"].astype(int).astype(str)
+    return out
+
+
+def profile_scores_display(scores: pd.DataFrame) -> pd.DataFrame:
+    """``target x method`` AlgoPerf scores (:func:`optbench.reports.profiles.profile_scores`)
+    as one row per method, a column per level (with its number of problems) and the mean."""
+    methods = method_order(c for c in scores.columns if c != "problems")
+    out = pd.DataFrame({"optimizer": methods})
+    for target, row in scores.iterrows():
+        name = f"≤ {target:.0e} ({int(row['problems'])})"
+        out[name] = [fmt_fixed(row[m]) for m in methods]
+    out["profile score (mean)"] = [fmt_fixed(scores[m].mean()) for m in methods]
     return out
 
 
 def winners_display(winners: pd.DataFrame, seeds: int = 2) -> pd.DataFrame:
-    """Per-problem winner vs runner-up for display (with a single seed: the factor alone, no
-    interval, no test)."""
+    """Per problem, the lowest median against the runner-up, for display (with a single seed:
+    the factor alone, no interval, no test), and the verdict: a win or a tie
+    (:data:`optbench.reports.ranking.TIE_RULE`)."""
     out = pd.DataFrame(
-        {"problem": winners["problem"], "winner": winners["winner"],
+        {"problem": winners["problem"], "first": winners["winner"],
          "runner-up": winners["runner_up"]}
     )  # fmt: skip
     if seeds > 1:
         out["factor [95% CI]"] = [
             fmt_ci(*r) for r in winners[["factor", "factor_lo", "factor_hi"]].values
         ]
-        out["winner better on"] = (
+        out["first lower on"] = (
             winners["better"].astype(str) + " / " + winners["paired"].astype(str) + " seeds"
         )
         out["sign-test p"] = winners["p"].map(lambda p: fmt(float(p)))
     else:
         out["factor"] = winners["factor"].map(fmt)
-    out["note"] = [_winner_note(row) for _, row in winners.iterrows()]
+    out["verdict"] = [_verdict(row) for _, row in winners.iterrows()]
     return out
 
 
-def _winner_note(row) -> str:
+TIE_WHY = {
+    "equal": "same median",
+    "display": "equal at the precision shown",
+    "interval": "95% interval includes 1",
+}
+
+
+def _verdict(row) -> str:
     if np.isinf(row["winner_median"]):
         return "all diverged"
     if row["tied"]:
-        return f"tie: {row['tied']}"
-    return "same result on every seed (exact)" if row["seed_independent"] else ""
+        equal = row.get("tied_equal", "")
+        if row.get("tie") == "equal" and equal and equal != row["tied"]:
+            return (f"tie: {row['tied']} (same median: {equal}; the others equal at the "
+                    "precision shown or inside the 95% interval)")  # fmt: skip
+        return f"tie ({TIE_WHY.get(row.get('tie', ''), 'tie')}): {row['tied']}"
+    return "win, exact (same result on every seed)" if row["seed_independent"] else "win"
 
 
 def problem_display(
@@ -122,6 +152,8 @@ def problem_display(
     if references is not None and len(references):
         out["code"] = [references.get(m, "built-in") for m in summary["method"]]
     out["tuned setting"] = summary["setting"]
+    if "edge" in summary.columns and (summary["edge"] != "").any():
+        out["edge"] = summary["edge"]
     if seeds > 1:
         out[f"final {name}: median [IQR]"] = [
             fmt_ci(*r) for r in summary[["median", "q25", "q75"]].values
@@ -143,109 +175,3 @@ def problem_display(
     ]
     out["µs / step"] = summary["us_per_step"].map(fmt)
     return out
-
-
-def overall_sentence(ranking: pd.DataFrame, seeds: int = 2) -> str:
-    """Who ranks first, with its bootstrap interval (none with a single seed), and whether
-    the runner-up's interval overlaps."""
-    top = ranking.iloc[0]
-    if seeds < 2:
-        text = (
-            f"Overall, {top['method']} ranks first with a mean normalized score of "
-            f"{fmt_fixed(top['mean_score'])} (1 = best on every problem) and a mean rank of "
-            f"{fmt_fixed(top['mean_rank'])}, winning on {int(top['wins'])} of "
-            f"{int(top['problems'])} problems."
-        )
-        if len(ranking) > 1:
-            second = ranking.iloc[1]
-            text += f" Next is {second['method']} ({fmt_fixed(second['mean_score'])})."
-        return text + (
-            " The matrix has a single seed, so there is no sampling error to estimate: no "
-            "confidence intervals and no tests, and the order rests on one run per setting."
-        )
-    text = (
-        f"Overall, {top['method']} ranks first with a mean normalized score of "
-        f"{fmt_fixed_ci(top['mean_score'], top['score_lo'], top['score_hi'])} (1 = best on "
-        f"every problem) and a mean rank of {top['mean_rank']:.2f}, winning on "
-        f"{int(top['wins'])} of {int(top['problems'])} problems; it is the best in "
-        f"{fmt_pct(top['p_best'])} of the paired bootstrap resamples over seeds."
-    )
-    if len(ranking) > 1:
-        second = ranking.iloc[1]
-        overlap = second["score_hi"] >= top["score_lo"]
-        text += (
-            f" Next is {second['method']} "
-            f"({fmt_fixed_ci(second['mean_score'], second['score_lo'], second['score_hi'])}); "
-            + (
-                "the intervals overlap, so the order of the two is not settled by these seeds."
-                if overlap
-                else "the intervals do not overlap."
-            )
-        )
-    return text
-
-
-def _problem_sentence(row) -> str:
-    if np.isinf(row["winner_median"]):
-        return (
-            f"{row['problem']}: every optimizer diverged at its best setting (median over "
-            "seeds); no winner."
-        )
-    if row["tied"]:
-        reach = (f"all reach the {FLOOR:.0e} floor (differences below it are not resolved)"
-                 if row["winner_median"] <= FLOOR else
-                 f"with the same median final objective {fmt(row['winner_median'])}")  # fmt: skip
-        return f"{row['problem']}: tie between {row['tied']}, {reach}."
-    if row["paired"] < 2:
-        seeds = "a single seed" if row["paired"] else "no seed in common"
-        return (
-            f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
-            f"{fmt(row['factor'])} in final objective, on {seeds} (no interval and no test)."
-        )
-    if row["seed_independent"]:
-        return (
-            f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
-            f"{fmt(row['factor'])} in final objective; every seed gives the same result (a "
-            "deterministic problem), so the difference is exact, not a sample."
-        )
-    factor = fmt_ci(row["factor"], row["factor_lo"], row["factor_hi"])
-    significant = "significant" if row["p"] < 0.05 else "not significant"
-    least = 2.0 / 2 ** row["paired"] if row["paired"] else 1.0
-    text = (
-        f"{row['problem']}: {row['winner']} wins, ahead of {row['runner_up']} by a factor "
-        f"{factor} in median final objective; better on {row['better']} of {row['paired']} "
-        f"paired seeds (sign test p = {row['p']:.3g}, {significant} at the 5% level"
-    )
-    if least >= 0.05:
-        text += f"; with {row['paired']} seeds no p below {least:.3g} is possible"
-    return text + ")."
-
-
-def fastest_to_target(summary: pd.DataFrame, problem: str, methods: list[str]) -> str:
-    """Among ``methods`` on ``problem``, who reaches the hardest target every seed reached
-    first: ``"; fastest to f - f* <= 1e-08: adam (median 310 steps)"``, or "" if none did."""
-    rows = summary[(summary["problem"] == problem) & summary["method"].isin(methods)]
-    columns = sorted((c for c in rows.columns if c.startswith("success@")),
-                     key=lambda c: float(c.split("@")[1]))  # fmt: skip
-    for column in columns:  # hardest target first
-        done = rows[rows[column] == 1.0]
-        if len(done):
-            target = column.split("@")[1]
-            best = done.loc[done[f"steps@{target}"].idxmin()]
-            return (f"; fastest to f - f* <= {target} on every seed: {best['method']} "
-                    f"(median {fmt_steps(best[f'steps@{target}'])} steps)")  # fmt: skip
-    return ""
-
-
-def problem_sentences(winners: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[str]:
-    """One sentence per problem: who won, by how much, with what confidence; ties broken by
-    steps to the targets when ``summary`` (:func:`optbench.reports.tables.summary_table`) is given.
-    """
-    sentences = []
-    for _, row in winners.iterrows():
-        sentence = _problem_sentence(row)
-        if row["tied"] and summary is not None:
-            fastest = fastest_to_target(summary, row["problem"], row["tied"].split(", "))
-            sentence = sentence.removesuffix(".") + fastest + "."
-        sentences.append(sentence)
-    return sentences

@@ -55,7 +55,7 @@ budget = {{ epochs = 1 }}
 """
 SECTIONS = ("summary", "method", "ranking", "problems", "curves", "geometry", "mlp", "timing",
             "matrix", "metadata")  # fmt: skip
-FIGURES = ("score_heatmap", "convergence", "lr_sensitivity", "ecdf", "trajectories",
+FIGURES = ("score_heatmap", "profiles", "convergence", "lr_sensitivity", "ecdf", "trajectories",
            "condition", "mlp", "timing")  # fmt: skip
 
 
@@ -202,7 +202,7 @@ def test_empty_store_still_gives_a_report(tmp_path):
 
 
 def test_summary_sentences_for_ties_exact_and_sampled_differences():
-    from optbench.reports.summary import problem_sentences
+    from optbench.reports.verdicts import problem_sentences
 
     winners = pd.DataFrame([
         {"problem": "p", "winner": "a", "runner_up": "b", "winner_median": 1e-14,
@@ -313,7 +313,7 @@ def test_report_command_prints_a_line_per_figure_unless_quiet(small_store, tmp_p
     assert main(["report", "--out", str(out), "--jobs", "1"]) == 0
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
-    assert len(lines) == 7 and lines[0].startswith("report: figure 1/7: ")
+    assert len(lines) == 8 and lines[0].startswith("report: figure 1/8: ")
     assert captured.out.strip() == str(out / "report.html")
     assert main(["report", "--out", str(out), "--jobs", "1", "--quiet", "--svg"]) == 0
     assert capsys.readouterr().err == ""

@@ -89,7 +89,7 @@ def test_one_optimizer_is_not_ranked_against_itself(tmp_path):
     assert " wins" not in md and "sign test" not in md and "P(best)" not in md
     assert "One optimizer, sgd: there is nothing to rank it against" in md
     assert "quadratic(dim=2, kappa=10): sgd at its tuned setting lr=0.1 reaches" in md
-    assert md.count("| optimizer | tuned setting | final subopt: median \\[IQR\\]") == 2
+    assert md.count("| optimizer | tuned setting | edge | final subopt: median \\[IQR\\]") == 2
     for name in ("convergence", "lr_sensitivity", "trajectories"):
         assert (out / "figures" / f"{name}.png").is_file(), name
     assert not (out / "figures" / "score_heatmap.png").exists()
@@ -110,7 +110,8 @@ def test_one_seed_gives_no_intervals(tmp_path):
     assert "ranking" in sections(html)
     assert "single seed, so there is no sampling error to estimate" in md
     assert "95% CI" not in md and "IQR" not in md and "sign test" not in md
-    assert "| optimizer | mean normalized score | mean rank | problems won |" in md
+    header = "| optimizer | mean normalized score | mean rank | profile score | problems won |"
+    assert header + " tied for first |" in md
     assert "on a single seed (no interval and no test)" in md
     assert "One seed: the line is that run, and there is no band." in md
 

@@ -132,3 +132,57 @@ def test_winner_reports_ties_and_seed_independent_results():
     assert rows.loc["exact", "seed_independent"] and rows.loc["exact", "tied"] == ""
     assert not rows.loc["noisy", "seed_independent"]
     assert rows.loc["exact", "factor"] == pytest.approx(2.5)
+
+
+def test_ties_inside_the_display_precision_or_the_interval_are_no_wins():
+    matrices = {
+        # the case: lower by a factor 1.0045, which reads "1"
+        "display": matrix({"a": [8.4e-4, 8.5e-4, 8.49e-4, 8.6e-4, 8.3e-4],
+                           "b": [8.53e-4, 8.4e-4, 8.5e-4, 8.7e-4, 8.35e-4]}),
+        # a factor 3 in the medians, but b is lower on two seeds: the interval reaches below 1
+        "interval": matrix({"a": [1e-3, 1e-3, 1e-3, 1e-3, 1e-3],
+                            "b": [3e-3, 1e-4, 3e-3, 1e-4, 3e-3]}),
+        # a factor 10 on every seed: a clear win
+        "clear": matrix({"a": [1e-3, 2e-3, 3e-3], "b": [1e-2, 2e-2, 3e-2]}),
+    }  # fmt: skip
+    rows = problem_winners(matrices, n_boot=400).set_index("problem")
+    assert rows.loc["display", "tie"] == "display" and rows.loc["display", "tied"] == "a, b"
+    assert rows.loc["interval", "tie"] == "interval" and rows.loc["interval", "factor"] == 3.0
+    assert rows.loc["interval", "factor_lo"] <= 1.0 and rows.loc["interval", "tied"] == "a, b"
+    assert rows.loc["clear", "tie"] == "" and rows.loc["clear", "tied"] == ""
+    f0 = pd.Series(1.0, index=list(matrices))
+    table = ranking_table(matrices, f0, n_boot=300, winners=rows.reset_index()).set_index("method")
+    assert table.loc["a", ["wins", "ties"]].tolist() == [1, 2]
+    assert table.loc["b", ["wins", "ties"]].tolist() == [0, 2]
+
+
+def test_tie_and_disagreement_wording():
+    from optbench.reports.summary import winners_display
+    from optbench.reports.verdicts import overall_sentence, problem_sentences
+
+    tie = {"problem": "q", "winner": "momentum", "runner_up": "nesterov",
+           "winner_median": 8.487e-4, "runner_up_median": 8.526e-4, "factor": 1.0045,
+           "factor_lo": 0.957, "factor_hi": 1.0045, "better": 1, "paired": 5, "p": 0.375,
+           "tied": "momentum, nesterov", "tie": "display", "tied_equal": "",
+           "seed_independent": False}  # fmt: skip
+    winners = pd.DataFrame([tie])
+    text = problem_sentences(winners)[0]
+    assert text.startswith("q: tie between momentum, nesterov, no winner")
+    assert "factor 1 [0.957, 1], which reads 1 at the precision shown" in text
+    assert " wins" not in text
+    assert winners_display(winners)["verdict"][0].startswith("tie (equal at the precision")
+    ranking = pd.DataFrame({
+        "method": ["adam", "momentum"], "mean_score": [0.92, 0.90], "score_lo": [0.86, 0.88],
+        "score_hi": [0.93, 0.93], "gap_lo": [0.0, -0.06], "gap_hi": [0.0, 0.04],
+        "mean_rank": [2.71, 2.57], "p_best": [0.63, 0.37], "wins": [0, 2], "ties": [9, 10],
+        "problems": [14, 14], "profile_score": [0.30, 0.49]})  # fmt: skip
+    text = overall_sentence(ranking)
+    assert text.startswith("Overall, adam and momentum tie for first place by mean normalized")
+    assert "[-0.06, 0.04], includes 0" in text and "ranks first" not in text
+    assert "adam wins 0 of 14 problems outright and ties for first on 9" in text
+    assert ("The three aggregates disagree on the best optimizer: the highest mean normalized "
+            "score is adam's (0.92); the best mean rank is momentum's (2.57)") in text  # fmt: skip
+    ranking.loc[1, ["mean_rank", "gap_lo", "profile_score"]] = [2.8, 0.01, 0.2]
+    text = overall_sentence(ranking)
+    assert text.startswith("Overall, adam ranks first") and "excludes 0" in text
+    assert "The three aggregates agree: adam has the highest mean normalized score (0.92)" in text
