@@ -81,10 +81,19 @@ def summary_sentences(a, selection: Selection) -> tuple[list[str], list[str]]:
             "learning-rate sensitivity."
         )
         bullets = single_method_sentences(a.summary, a.seeds, pd.unique(runs["problem"]))
-    diverged = int((runs["status"] == "diverged").sum())
+    searched = a.tuning.searched if a.tuning.searched is not None else runs
+    diverged = int((searched["status"] == "diverged").sum())
+    if a.tuning.held_out:
+        tuning_seeds = plural(searched["seed"].nunique(), "tuning seed")
+        counted = (
+            f"{len(searched)} tuning runs on {problems} with {tuning_seeds}, then "
+            f"{len(runs) - len(searched)} evaluation runs with {plural(a.seeds, 'held-out seed')}"
+        )
+    else:
+        counted = f"{len(runs)} runs on {problems} with {seeds}"
     sentences.append(
-        f"{len(runs)} runs on {problems} with {seeds}; {diverged} runs diverged over the whole "
-        "grid (counted, not dropped: see the divergence columns and the learning-rate figure)."
+        f"{counted}; {diverged} runs diverged over the whole grid (counted, not dropped: see "
+        "the divergence columns and the learning-rate figure)."
         + (" Per problem:" if bullets else "")
     )
     return sentences, bullets
