@@ -183,3 +183,23 @@ def test_the_table_keeps_its_columns(theory_table):
     table = theory_table.reset_index()
     assert {"problem", "method", "kappa", "rho", "bound", "fraction", "asymptotic"} <= set(table)
     assert isinstance(table, pd.DataFrame) and len(table) == 9
+
+
+def test_the_figure_marks_what_its_budget_could_not_show(theory_table):
+    from optbench.reports import landscape
+
+    table = theory_table.reset_index()
+    fig = landscape.plot_condition(table)
+    ax = fig.axes[0]
+    hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"]
+    shown = np.concatenate([line.get_xdata() for line in hollow])
+    np.testing.assert_array_equal(shown, [1000.0])  # GD at kappa = 1000 only
+    caption = fig.get_supxlabel().replace("\n", " ")
+    assert (
+        "Budget too short" in caption and "sgd at k=1000 (2,000 steps; even the optimal " in caption
+    )
+    labels = {t.get_text() for t in ax.texts}
+    assert {f"{f:.0%}" for f in table["fraction"]} <= labels
+    theory = [line for line in ax.get_lines() if line.get_color() == "black"]
+    kappa = theory[2].get_xdata()  # Nesterov's optimum, drawn from its closed form
+    np.testing.assert_allclose(theory[2].get_ydata(), 2 / np.sqrt(3 * kappa + 1))
