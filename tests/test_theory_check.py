@@ -124,6 +124,19 @@ def test_rate_fit_uses_the_curve_down_to_near_the_float64_floor():
     assert cond.rate_fit(steps, np.where(steps > 100, 0.0, floored))[1]  # exact zeros: floor
 
 
+def test_float64_floor_of_the_quadratics_lies_far_below_the_cut():
+    # the premise of REL_CUT: converged runs stall near 1e-32 (f_0 - f*), not at FLOOR = 1e-14
+    problem = {"name": "quadratic", "dim": 50, "start": "random", "condition_number": 10.0}
+    m = mx.parse({"seeds": [0, 1], "budget": {"steps": 300}, "problems": [problem],
+                  "optimizers": [{"name": "sgd", "lr": 1.8}]})  # fmt: skip
+    (spec,) = plan.batches(plan.expand(m, "floor"), m)
+    from optbench.benchmarks.runner import run_batch
+
+    loss = run_batch(spec).curves["loss"]
+    floor = loss[-1] / loss[0]
+    assert (floor < 1e-4 * cond.REL_CUT).all() and (loss[-3:] == loss[-1]).all()  # stalled
+
+
 def test_steps_at_bound_and_update_forms():
     assert cond.steps_at_bound(0.5) == pytest.approx(np.log(1e-24) / (2 * np.log(0.5)))
     assert cond.update_form("sgd", {"momentum": 0.0}) == "gd"
