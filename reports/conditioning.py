@@ -27,7 +27,8 @@ Measurement. For ``f - f* ~ C rho_f^t`` the least-squares slope of ``log(f - f*)
 ``t`` estimates ``log rho_f``, and ``rho = sqrt(rho_f)`` (f is quadratic in the error). The fit
 uses the recorded steps before ``f - f*`` first falls below the cut ``REL_CUT (f_0 - f*)`` (far
 above float64's floor, about 1e-32 (f_0 - f*) on these problems; or ``FLOOR_MARGIN`` times a
-floor the curve visibly stalls at, e.g. in float32), and of those the later half (steps >= half
+floor the curve visibly stalls at: a flat tail below ``STALL_LEVEL (f_0 - f*)``, e.g. in
+float32), and of those the later half (steps >= half
 the last one), to measure the asymptotic rate, not the transient. A run that never reaches the
 cut within its budget is *not asymptotic*: its fitted rate may be a transient mixture of modes.
 Drawn by :func:`optbench.reports.landscape.plot_condition`.
@@ -43,6 +44,7 @@ import pandas as pd
 
 REL_CUT = 1e-24  # the rate fit stops where f - f* < REL_CUT (f_0 - f*)
 FLOOR_MARGIN = 1e4  # ... or within this factor of a floor the curve stalls at
+STALL_LEVEL = 1e-12  # a flat tail below STALL_LEVEL (f_0 - f*) is a round-off floor (float32)
 FORMS = ("gd", "heavy_ball", "nesterov")
 COLUMNS = ["problem", "method", "family", "kappa", "rho", "form", "bound", "fraction",
            "asymptotic", "budget", "steps_at_bound"]  # fmt: skip
@@ -112,7 +114,7 @@ def rate_fit(steps: np.ndarray, subopt: np.ndarray) -> tuple[float, bool]:
         return float("nan"), zero
     cut = REL_CUT * subopt[0]
     low = subopt.min()
-    stalled = low < 1e-6 * subopt[0] and (subopt[-3:] < 10.0 * low).all()
+    stalled = low < STALL_LEVEL * subopt[0] and (subopt[-3:] < 4.0 * low).all()  # flat tail
     if stalled:
         cut = max(cut, FLOOR_MARGIN * low)
     below = subopt < cut

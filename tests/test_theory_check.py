@@ -120,6 +120,9 @@ def test_rate_fit_uses_the_curve_down_to_near_the_float64_floor():
     f32 = np.maximum(decay, 3e-13)  # a float32 run stalls far higher: the fit stops above it
     assert cond.rate_fit(steps, f32) == (pytest.approx(rho, rel=1e-6), True)
     slow = 10.0 * 0.999 ** (2.0 * steps)  # never near the floor: not asymptotic
+    # a fast drop, then a slow mode still decaying at 1e-7 f_0: not a floor, not asymptotic
+    mixture = 10.0 * 0.5**steps + 1e-5 * 0.9995 ** (2.0 * steps)
+    assert cond.rate_fit(steps, mixture) == (pytest.approx(0.9995, rel=1e-4), False)
     assert cond.rate_fit(steps, slow) == (pytest.approx(0.999, rel=1e-9), False)
     assert cond.rate_fit(steps, np.where(steps > 100, 0.0, floored))[1]  # exact zeros: floor
 
