@@ -31,11 +31,17 @@ def load_digits():
     return pixels.reshape(len(pixels), -1).astype(np.float64), labels.astype(np.int64)
 
 
-def spiral(points=100, classes=3, noise=0.2, seed=0):
+def spiral(points=200, classes=3, noise=0.1, seed=0):
     """``classes`` interleaved spiral arms of ``points`` each, in 2-D (the seed's toy data style).
 
     Arm k: radius r = linspace(0, 1, points), angle t = linspace(4k, 4(k+1), points) +
     noise * N(0, 1), point (r sin(2.5 t), r cos(2.5 t)), label k.
+
+    The defaults make a problem a 2-64-3 network can learn: with the classic ``noise=0.2`` the
+    arms overlap (the noise moves a point by 0.5 rad) and a k-NN vote on 60,000 points, close to
+    the Bayes classifier, is right on 91% of fresh points (99% at 0.1), so no optimizer reached
+    0.9 test accuracy; and 100 points per arm left a 240-point training set whose fit did not
+    generalize (tests/test_spiral.py).
     """
     points = check_int("points", points, 1)
     classes = check_int("classes", classes, 2)

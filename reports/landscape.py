@@ -6,13 +6,16 @@
   on a grid through ``optbench.problems.REGISTRY[problem_name](**problem_config).evaluate``.
 - :func:`plot_condition` compares the measured linear rate on the noise-free quadratics
   (:func:`optbench.reports.conditioning.condition_table`) with theory at condition number
-  ``k``: gradient descent with ``lr = 2 / (L + mu)`` contracts by ``(k - 1)/(k + 1)``, heavy
-  ball with Polyak's tuning by ``(sqrt k - 1)/(sqrt k + 1)``. Shown as ``1 - rho``.
+  ``k``: the optimal ``1 - rho`` of gradient descent ``2/(k + 1)``, of heavy ball (Polyak)
+  ``2/(sqrt k + 1)`` and of Nesterov ``2/sqrt(3k + 1)``, each measured point labelled with its
+  fraction of its method's optimum, and hollow when its budget was too short to show the
+  asymptotic rate.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +24,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from optbench.reports.conditioning import optimal_gap
 from optbench.reports.drawing import grid, legend, log_panel_title, new_figure
 from optbench.reports.style import line_style, method_order, palette, tex_safe
 
@@ -131,18 +135,27 @@ def plot_trajectories(
     return fig
 
 
+THEORY = (  # (form, line style, label): the optima of optbench.reports.conditioning
+    ("gd", "--", r"GD optimum $2/(k+1)$"),
+    ("heavy_ball", ":", r"heavy ball optimum $2/(\sqrt{k}+1)$"),
+    ("nesterov", "-.", r"Nesterov optimum $2/\sqrt{3k+1}$"),
+)
+
+
 def plot_condition(table: pd.DataFrame) -> Figure:
-    """``1 - rho`` vs condition number (log-log), measured per method, with the theoretical
-    curves of gradient descent and heavy ball."""
+    """``1 - rho`` vs condition number (log-log), measured per method, with the optimal rates of
+    gradient descent, heavy ball and Nesterov. A method with a bound is labelled with its
+    measured fraction of it; a hollow marker is a rate that is not asymptotic (the runs did not
+    reach the fit's cut within their budget), and the caption says which budgets were short."""
     methods = method_order(table["method"])
     colors = palette(methods)
-    fig = new_figure((8.6, 4.8))
+    fig = new_figure((8.6, 5.2))
     ax = fig.subplots()
     k = np.geomspace(1.0, max(10.0, table["kappa"].max() * 2), 200)
-    gd = Line2D([], [], color="black", ls="--", label=r"GD theory $2/(k+1)$")
-    hb = Line2D([], [], color="black", ls=":", label=r"heavy ball theory $2/(\sqrt{k}+1)$")
-    ax.plot(k, 1 - (k - 1) / (k + 1), "k--")
-    ax.plot(k, 1 - (np.sqrt(k) - 1) / (np.sqrt(k) + 1), "k:")
+    theory = []
+    for form, ls, label in THEORY:
+        ax.plot(k, [optimal_gap(form, x) for x in k], color="black", ls=ls, lw=1)
+        theory.append(Line2D([], [], color="black", ls=ls, label=label))
     families = sorted(table["family"].unique(), key=lambda f: -table["family"].eq(f).sum())
     markers = dict(zip(families, "os^Dv<>p" * 4, strict=False))
     for (method, family), part in table.groupby(["method", "family"]):
@@ -150,8 +163,16 @@ def plot_condition(table: pd.DataFrame) -> Figure:
         gap = (1 - part["rho"]).where(lambda g: g > 0)  # rho >= 1: no linear convergence
         ax.plot(part["kappa"], gap, ls=line_style(method), marker=markers[family],
                 color=colors[method])  # fmt: skip
+        short = ~part.get("asymptotic", pd.Series(True, part.index)).astype(bool)
+        ax.plot(part["kappa"][short], gap[short], ls="", marker=markers[family], mfc="white",
+                color=colors[method])  # fmt: skip
+        for x, y, f in zip(part["kappa"], gap, part.get("fraction", gap * np.nan), strict=True):
+            if np.isfinite(f) and np.isfinite(y):
+                ax.annotate(f"{f:.0%}", (x, y), xytext=(4, 3), textcoords="offset points",
+                            fontsize=7, color=colors[method])  # fmt: skip
     shapes = [Line2D([], [], ls="", marker=markers[f], color="grey", label=tex_safe(f))
               for f in families]  # fmt: skip
+    hollow = Line2D([], [], ls="", marker="o", mfc="white", color="grey", label="not asymptotic")
     ax.set(
         xscale="log",
         yscale="log",
@@ -161,6 +182,27 @@ def plot_condition(table: pd.DataFrame) -> Figure:
     ax.grid(True, which="both", alpha=0.3)
     handles = [Line2D([], [], color=colors[m], ls=line_style(m), lw=2, label=tex_safe(m))
                for m in methods]  # fmt: skip
-    fig.legend(handles=[*handles, gd, hb, *shapes], loc="outside right center", frameon=False)
+    fig.legend(handles=[*handles, *theory, *shapes, hollow], loc="outside right center",
+               frameon=False)  # fmt: skip
+    fig.supxlabel(textwrap.fill(tex_safe(condition_caption(table)), 150), fontsize=7, x=0.01,
+                  ha="left")  # fmt: skip
     log_panel_title(ax, "Linear convergence rate on noise-free quadratics (higher = faster)")
     return fig
+
+
+def condition_caption(table: pd.DataFrame) -> str:
+    """What the percentages mean, and which points the budget was too short for."""
+    text = ("Percent: measured 1 - rho over the method's optimum (tuned lr and momentum). Rate "
+            "fitted on the later half of the curve before f - f* < 1e-24 (f_0 - f*).")  # fmt: skip
+    if "asymptotic" not in table:
+        return text
+    short = table[~table["asymptotic"].astype(bool)]
+    if short.empty:
+        return text
+    notes = []
+    for _, row in short.sort_values(["kappa", "method"]).iterrows():
+        need = row.get("steps_at_bound", np.nan)
+        why = (f"even the optimal rate needs {need:,.0f}" if np.isfinite(need)
+               and need > row["budget"] else "the runs did not get there")  # fmt: skip
+        notes.append(f"{row['method']} at k={row['kappa']:g} ({row['budget']:,} steps; {why})")
+    return f"{text} Budget too short for the asymptotic rate: {'; '.join(notes)}."

@@ -87,9 +87,9 @@ def test_runs_beyond_one_chunk_match_single_runs():
 
 
 def test_minibatches_cover_each_epoch_once_and_reshuffle():
-    p = MLP(dataset="spiral", hidden=(4,), batch_size=40)
+    p = MLP(dataset="spiral", hidden=(4,), batch_size=80)
     p.init_params([0, 1])
-    assert p.steps_per_epoch == 240 // 40 == 6
+    assert p.steps_per_epoch == 480 // 80 == 6
     epoch = []
     for _ in range(2 * p.steps_per_epoch):
         epoch.append(p.X_train[p._batch_indices(2)])

@@ -128,7 +128,7 @@ def test_mlp_runs_record_train_and_test_metrics():
         budget={"epochs": 2},
     )
     res = run_batch(spec)
-    assert spec.steps == 2 * (240 // 16)
+    assert spec.steps == 2 * (480 // 16)
     for name in ("train_loss", "test_loss", "train_acc", "test_acc"):
         assert np.isfinite(res.curves[name]).all() and np.isfinite(res.final[name]).all()
     np.testing.assert_array_equal(res.curves["loss"], res.curves["train_loss"])

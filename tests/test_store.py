@@ -24,7 +24,7 @@ RAW = {
             "name": "mlp",
             "dataset": "spiral",
             "hidden": [4],
-            "batch_size": 60,
+            "batch_size": 120,
             "budget": {"epochs": 2},
         },
     ],
