@@ -87,8 +87,13 @@ def test_default_matrix_covers_the_issue():
     for o in m.optimizers:
         lrs = o.grid["lr"]
         assert len(lrs) >= 12
+        if o.problems is not None:  # momentum tuned too, on the noise-free 50-D quadratics
+            assert o.name in ("momentum", "nesterov") and len(o.grid["momentum"]) >= 4
+            assert {m.problems[i].kwargs["condition_number"] for i in o.problems} >= {10, 100, 1e3}
+            continue
         ratios = [b / a for a, b in itertools.pairwise(lrs)]
         assert max(ratios) / min(ratios) == pytest.approx(1.0, rel=1e-6)  # log-spaced
+    assert m.held_out and not set(m.tuning_seeds) & set(m.seeds)
     assert len(m.seeds) >= 5
     probs = [(p.name, p.kwargs) for p in m.problems]
     assert {k.get("dim", 2) for n, k in probs if n == "rosenbrock"} >= {2, 10}

@@ -15,15 +15,19 @@ def test_the_modern_matrix_is_the_default_one_with_every_optimizer(capsys):
     assert cli(["run", "--matrix", "modern", "--print-config"]) == 0
     modern = tomllib.loads(capsys.readouterr().out)
     default = tomllib.loads(mx.builtin_source("default"))
-    assert [o["name"] for o in modern["optimizers"]] == list(REGISTRY)
+
+    def names(tables):  # momentum and nesterov have a second table, on the quadratics
+        return list(dict.fromkeys(t["name"] if isinstance(t, dict) else t.name for t in tables))
+
+    assert names(modern["optimizers"]) == list(REGISTRY)
     assert modern["problems"] == default["problems"] and modern["seeds"] == default["seeds"]
-    assert [o["name"] for o in default["optimizers"]] == SIX  # the mission's six stay the default
-    assert [o.name for o in mx.load(builtin="modern").optimizers] == list(REGISTRY)
+    assert names(default["optimizers"]) == SIX  # the mission's six stay the default
+    assert names(mx.load(builtin="modern").optimizers) == list(REGISTRY)
 
 
 def test_run_help_lists_the_built_in_matrices(capsys):
     assert cli(["run", "--matrix", "modern", "--dry-run"]) == 0
-    assert "6300 tuning runs in 168 batches" in capsys.readouterr().out
+    assert "7644 tuning runs in 176 batches" in capsys.readouterr().out
     try:
         cli(["run", "--help"])
     except SystemExit:
