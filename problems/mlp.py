@@ -24,7 +24,7 @@ TRAIN_RUNS = 16  # runs per chunk in loss_and_grad (cache-sized; results do not 
 class MLP(Problem):
     """Softmax MLP classifier; loss = mean cross-entropy of a minibatch (exact log-softmax).
 
-    - ``dataset``: ``"digits"`` (1,797 8x8 images, 10 classes), ``"spiral"`` (3 arms x 100
+    - ``dataset``: ``"digits"`` (1,797 8x8 images, 10 classes), ``"spiral"`` (3 arms x 200
       points in 2-D), or the path (str or PathLike; relative to the current directory) of a
       ``.csv`` file (numbers, the integer class label last, optional header row) or an
       ``.npz`` file (arrays ``X`` (n, n_features) and ``y`` (n,)), checked at construction
