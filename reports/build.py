@@ -228,11 +228,12 @@ def _save_tables(sections: list[Section], out: Path) -> None:
 
 
 _DISPLAY_NAME = re.compile(r"problem_\d+|ranking|winners|profile_scores|divergence|failures|"
-                           r"plugins|invocations|timing")  # fmt: skip
+                           r"plugins|invocations|timing|budget")  # fmt: skip
 
 
 _RAW_TABLES = ("summary", "ranking", "winners", "settings", "tuned", "divergence", "medians",
-               "ranks", "scores", "condition", "edges", "profiles", "profile_scores")  # fmt: skip
+               "ranks", "scores", "condition", "edges", "profiles", "profile_scores",
+               "tuning_budget", "best_of_k")  # fmt: skip
 _RANKING_TABLES = ("ranking", "winners", "medians", "ranks", "scores", "profiles",
                    "profile_scores")  # fmt: skip
 
