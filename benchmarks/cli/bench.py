@@ -172,13 +172,23 @@ def resolve_compare(path: str | None) -> Path | None:
 
 
 def report_comparison(table, fail_pct: float) -> int:
-    """Print the comparison; 1 if any benchmark's minimum time grew by more than fail_pct %."""
+    """Print the comparison; 1 if any benchmark got slower by more than fail_pct %.
+
+    A benchmark is judged on its ``x_ceiling`` (time over the roofline bound of its own
+    session: a machine busy in one run slows its ceilings too), or on its minimum time where
+    either run has no ceiling or a candidate beat it (the ceiling is wrong: nothing is judged
+    against it); warns when the two runs come from different CPUs."""
+    from optbench.reports.timing import different_cpus
+
+    warning = different_cpus(*table.attrs.get("cpus", (None, None)))
+    if warning:
+        print(f"optbench bench: warning: {warning}", file=sys.stderr)
     if table.empty:
         print("\n--compare: no benchmark in common with the earlier run")
         return 0
-    print("\nChange of minimum time against the earlier run:")
+    print("\nChange against the earlier run (judged: x ceiling, or the minimum time):")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    slower = table[table["change_pct"] > fail_pct]
+    slower = table[table["judged_pct"] > fail_pct]
     if len(slower):
         print(f"\n{len(slower)} benchmark(s) slower by more than {fail_pct:g}%", file=sys.stderr)
         return 1
