@@ -233,3 +233,9 @@ def beats(rate: float | None, ceiling: float | None, tolerance: float = 0.0) -> 
     if rate is None or ceiling is None or not (rate == rate and ceiling == ceiling):
         return False
     return ceiling > 0 and rate > ceiling * (1 + tolerance)
+
+
+def x_ceiling(seconds: float, work: float, rate: float) -> float:
+    """``seconds`` over the ceiling's bound ``work / rate`` (bytes and bytes/s, or FLOPs and
+    FLOP/s): at least 1, unless the ceiling is wrong."""
+    return seconds * rate / work
