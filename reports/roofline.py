@@ -101,7 +101,6 @@ def _panel(ax, points: pd.DataFrame, ceilings: pd.DataFrame) -> None:
     if peak is not None:
         ax.axhline(peak, color="#222222", lw=1.4, label="compute ceiling")
         ax.annotate(f"{peak:.3g} GFLOP/s", (hi, peak), fontsize=7, ha="right", va="bottom")
-        ax.set_ylim(top=2 * peak)
     for kind, rows in points.groupby("kind", sort=False):
         name, marker = GROUPS.get(kind, (kind.replace("_", " "), "x"))
         color = DTYPE_COLORS.get(str(rows["dtype"].iloc[0]), "#777777")
@@ -111,8 +110,18 @@ def _panel(ax, points: pd.DataFrame, ceilings: pd.DataFrame) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
+    ax.set_ylim(*_y_range(points, memory, peak, lo))
     ax.set_xlabel("arithmetic intensity (FLOP/byte)")
     ax.grid(True, which="major", lw=0.3, alpha=0.5)
+
+
+def _y_range(points, memory, peak, lo) -> tuple[float, float]:
+    """From below the slowest point and the memory roofs' start to above every ceiling."""
+    ys = list(points["gflops"]) + [lo * r for r in memory["rate"]]
+    tops = ys + ([peak] if peak is not None else [])
+    if not ys:
+        return (0.1, 10.0) if peak is None else (peak / 1e3, peak * 3)
+    return min(ys) / 3, max(tops) * 3
 
 
 def _x_range(points, memory, peak) -> tuple[float, float]:
