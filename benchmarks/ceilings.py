@@ -26,7 +26,7 @@ kernels into a third array; on the development machine they stay below the in-pl
 
 **Compute ceiling** of a dtype: the best FLOP/s (``2 m k n`` per product) of a few square and
 skinny products ``(m, k) @ (k, n)`` (:data:`GEMMS`) into a preallocated array, on all threads
-(BLAS threads raised to every core for the measurement, whatever a session pinned).
+(BLAS threads raised to every core for the measurement, whatever a session pinned) and on 1.
 
 Every kernel is timed ``repeats`` times, kernels interleaved round by round (a busy spell of
 the machine hits all of them alike), and the minimum time counts: other processes only ever add
@@ -50,9 +50,10 @@ from optbench.optimizers import _blocks
 
 SCALAR = -1.0  # keeps repeated in-place kernels bounded (STREAM uses 3; any value times alike)
 #: ``(m, k, n)`` of the compute ceiling's products: square, then skinny (tall, long inner, wide).
-GEMMS = ((512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+GEMMS = ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
          (8192, 512, 512), (512, 8192, 512), (512, 512, 8192))  # fmt: skip
-QUICK_GEMMS = ((1024, 1024, 1024), (4096, 512, 512))
+QUICK_GEMMS = ((512, 512, 512), (1024, 1024, 1024), (4096, 512, 512))
+MAX_CALLS = 50
 
 
 def all_threads() -> int:
@@ -143,10 +144,12 @@ class Ceiling:
     kind: str
     dtype: str
     n: int | None
-    runs: list = field(default_factory=list, repr=False)  # (label, work, callable)
+    runs: list = field(default_factory=list, repr=False)  # (label, work, run[, setup])
     kernels: dict[str, float] = field(default_factory=dict)
     samples: int = 0
     context: Callable = field(default=contextlib.nullcontext, repr=False)  # around each round
+    share: float = 0.05  # seconds of calls per kernel and round (0: one call)
+    calls: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def rate(self) -> float:
@@ -157,15 +160,26 @@ class Ceiling:
         return max(self.kernels, key=self.kernels.get) if self.kernels else ""
 
     def sample(self, rounds: int = 1, timer: Callable[[], float] = time.perf_counter) -> None:
-        """Time every kernel once per round, interleaved; keep each kernel's best rate."""
+        """Time every kernel ``calls`` times per round, interleaved; keep each kernel's best.
+
+        A kernel is called once in its first round, then as often as its best time so far
+        fits in ``share`` seconds (at most :data:`MAX_CALLS`): a short kernel is timed often
+        enough to meet a quiet moment of a busy machine. Each call is timed on its own."""
         for _ in range(rounds):
             with self.context():
-                for label, work, run in self.runs:
-                    start = timer()
-                    run()
-                    elapsed = timer() - start
-                    if elapsed > 0:
-                        self.kernels[label] = max(self.kernels.get(label, 0.0), work / elapsed)
+                for label, work, run, *setup in self.runs:
+                    for prepare in setup:
+                        prepare()
+                    for _ in range(self.calls.get(label, 1)):
+                        start = timer()
+                        run()
+                        elapsed = timer() - start
+                        if elapsed > 0:
+                            best = max(self.kernels.get(label, 0.0), work / elapsed)
+                            self.kernels[label] = best
+                    if self.kernels.get(label):
+                        fit = self.share * self.kernels[label] / work
+                        self.calls[label] = int(min(MAX_CALLS, max(1, fit)))
             self.samples += 1
 
     def measure(self, repeats: int = 5, budget: float = 0.0, timer=time.perf_counter) -> Ceiling:
@@ -208,8 +222,10 @@ def memory_ceiling(n: int, dtype: str, threads: int | None = None, seed: int = 0
 
 
 def compute_ceiling(dtype: str, gemms=GEMMS, threads: int | None = None, seed: int = 0):
-    """The compute ceiling of ``dtype`` (``.measure()`` it), from ``gemms`` ``(m, k, n)``,
-    on ``threads`` BLAS threads (default every core), labelled ``"gemm 512x512x512"``."""
+    """The compute ceiling of ``dtype`` (``.measure()`` it), from ``gemms`` ``(m, k, n)`` on
+    all ``threads`` BLAS threads (default every core) and on 1 (a machine that another
+    process keeps busy can stall a multi-threaded product at a barrier, and the ceiling is the
+    best of its kernels), labelled ``"gemm 512x512x512, 2 threads"``."""
     threads = threads or all_threads()
     rng = np.random.default_rng(seed)
     ceiling = Ceiling("compute", str(np.dtype(dtype)), None, context=lambda: _blas(threads))
@@ -218,14 +234,31 @@ def compute_ceiling(dtype: str, gemms=GEMMS, threads: int | None = None, seed: i
         B = rng.standard_normal((k, n)).astype(dtype)
         C = np.empty((m, n), dtype)
         run = lambda A=A, B=B, C=C: np.matmul(A, B, out=C)  # noqa: E731
-        ceiling.runs.append((f"gemm {m}x{k}x{n}", 2 * m * k * n, run))
+        for t in sorted({threads, 1}, reverse=True):
+            label = f"gemm {m}x{k}x{n}, {t} thread{'s' * (t > 1)}"
+            ceiling.runs.append((label, 2 * m * k * n, run, lambda t=t: _set_blas_threads(t)))
     return ceiling
 
 
 def _blas(threads: int):
+    """Every BLAS library at ``threads`` threads, restored on exit."""
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=threads, user_api="blas")
+
+
+def _set_blas_threads(threads: int) -> None:
+    """Set the BLAS threads inside a :func:`_blas` block (a cheap call, outside the timer)."""
+    from threadpoolctl import ThreadpoolController
+
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController().select(user_api="blas")
+    for lib in _CONTROLLER.lib_controllers:
+        lib.set_num_threads(threads)
+
+
+_CONTROLLER = None
 
 
 def beats(rate: float | None, ceiling: float | None, tolerance: float = 0.0) -> bool:

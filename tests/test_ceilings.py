@@ -69,6 +69,7 @@ def test_kernels_compute_what_they_claim_in_blocks_and_whole(monkeypatch, thread
 
 def test_the_memory_ceiling_is_the_best_kernel(monkeypatch):
     ceiling = C.memory_ceiling(1000, "float64", threads=2)
+    ceiling.share = 0.0  # one call per kernel and round
     labels = [label for label, _, _ in ceiling.runs]
     assert len(labels) == 19 and len(set(labels)) == 19  # 5 kernels x 3 runs, triad 2 x 2
     assert {"copy, whole", "add in place, blocks, 2 threads", "triad, blocks, 1 thread"} <= set(
@@ -92,9 +93,27 @@ def test_the_memory_ceiling_is_the_best_kernel(monkeypatch):
 
 def test_the_compute_ceiling_is_the_best_gemm():
     ceiling = C.compute_ceiling("float32", gemms=((8, 8, 8), (16, 4, 2)), threads=1)
+    ceiling.share = 0.0
     ceiling.sample(1, timer=FakeClock([1e-3, 1e-5]))
-    assert ceiling.kernels == pytest.approx({"gemm 8x8x8": 1024 / 1e-3, "gemm 16x4x2": 256 / 1e-5})
-    assert ceiling.kernel == "gemm 16x4x2" and ceiling.rate == pytest.approx(256 / 1e-5)
+    assert ceiling.kernels == pytest.approx(
+        {"gemm 8x8x8, 1 thread": 1024 / 1e-3, "gemm 16x4x2, 1 thread": 256 / 1e-5}
+    )
+    assert ceiling.kernel == "gemm 16x4x2, 1 thread" and ceiling.rate == pytest.approx(256 / 1e-5)
+    both = C.compute_ceiling("float32", gemms=((8, 8, 8),), threads=2)
+    assert [label for label, *_ in both.runs] == ["gemm 8x8x8, 2 threads", "gemm 8x8x8, 1 thread"]
+
+
+def test_short_kernels_are_called_more_often_in_a_round():
+    """One call in the first round, then as many as the best time so fits in ``share``."""
+    ceiling = C.compute_ceiling("float64", gemms=((8, 8, 8), (4, 4, 4)), threads=1)
+    ceiling.share = 0.01
+    # first round: 8^3 in 5 ms -> 2 calls in the next, 4^3 in 1 ms -> 10 calls
+    clock = FakeClock([5e-3, 1e-3] + [4e-3, 5e-3] + [2e-3] * 9 + [1e-4])
+    ceiling.sample(2, timer=clock)
+    assert clock.calls == 2 * (1 + 1 + 2 + 10)
+    big, small = "gemm 8x8x8, 1 thread", "gemm 4x4x4, 1 thread"
+    assert ceiling.calls == {big: 2, small: 50}  # 10 ms / 0.1 ms, capped
+    assert ceiling.kernels == pytest.approx({big: 1024 / 4e-3, small: 128 / 1e-4})
 
 
 def test_beats():
@@ -111,8 +130,10 @@ def _session(n=1000):
     """A fake-clock session: every STREAM kernel 1 ms (the ceiling: 4 arrays in 1 ms), every
     GEMM 1 us (the ceiling: 2 * 16^3 FLOPs in 1 us); two steps, the second too fast."""
     memory = C.memory_ceiling(n, "float64", threads=1)
+    memory.share = 0.0
     memory.sample(1, timer=FakeClock([1e-3] * len(memory.runs)))
     compute = C.compute_ceiling("float64", gemms=((16, 16, 16),), threads=1)
+    compute.share = 0.0
     compute.sample(1, timer=FakeClock([1e-6]))
     B, P = 4 * n * 8 / 1e-3, 2 * 16**3 / 1e-6
     step = dict(kind="optimizer_step", dtype="float64", n=n, bytes=7 * n * 8, flops=13 * n)

@@ -15,7 +15,7 @@ from optbench.benchmarks import ceilings as C
 
 #: (rounds at least, seconds at least) per measurement, by ``quick``.
 MEMORY_BUDGET = {False: (5, 1.5), True: (3, 0.3)}
-COMPUTE_BUDGET = {False: (5, 0.0), True: (3, 0.0)}
+COMPUTE_BUDGET = {False: (5, 1.5), True: (3, 0.3)}
 #: The size of the memory ceiling drawn on the roofline when no step was timed.
 DEFAULT_N = {False: 10_000_000, True: 1_000_000}
 
