@@ -36,6 +36,8 @@ def test_the_run_saved_one_json_with_the_machine_record(bench_run):
     assert machine["blas"] and machine["blas"][0]["internal_api"]
     assert machine["optbench_cpu"]["model"] and machine["optbench_cpu"]["cores"] >= 1
     assert "architecture" in machine["blas"][0]
+    (png,) = (bench_run / "bench").glob("roofline-*.png")  # the figure file, beside the JSON
+    assert png.stem.removeprefix("roofline-") == path.stem.removeprefix("bench-")
 
 
 def test_the_session_measured_its_ceilings(bench_run):

@@ -2,7 +2,8 @@
 
 Runs the suites of :mod:`optbench.benchmarks.suites` (the dense layer, square GEMM, the
 optimizer steps, ...) through :func:`optbench.benchmarks.suites.run`. pytest-benchmark's JSON is
-saved as ``<out>/bench/bench-<UTC time>.json`` (failed cases left out);
+saved as ``<out>/bench/bench-<UTC time>.json`` (failed cases left out), its roofline as
+``<out>/bench/roofline-<UTC time>.png``;
 ``optbench.reports.timing`` reads it back for the table printed here and for the report's timing
 section: ``<out>/report.html`` is rebuilt when ``<out>`` holds the store of an ``optbench run``
 (not under ``--quick``, which keeps to its 30 s, nor with ``--no-report``).
@@ -131,8 +132,10 @@ def main(args: argparse.Namespace) -> int:
         return code or 1
     from optbench.reports.timing import compare_bench, format_table, load_bench
 
-    print(format_table(load_bench(json_path)))
+    df = load_bench(json_path)
+    print(format_table(df))
     print(f"\nSaved {json_path}")
+    print(f"Saved {save_roofline(df, bench_dir, f'roofline-{stamp}')}")
     if code != 0:
         print(f"optbench bench: some benchmarks failed (pytest exit {code})", file=sys.stderr)
         return code
@@ -141,6 +144,15 @@ def main(args: argparse.Namespace) -> int:
         fail_pct = DEFAULT_FAIL_PCT if args.compare_fail is None else args.compare_fail
         return report_comparison(compare_bench(previous, json_path), fail_pct)
     return 0
+
+
+def save_roofline(df, directory: Path, name: str) -> Path:
+    """The run's roofline chart (``optbench.reports.roofline``) as ``directory/name.png``."""
+    from optbench.reports.drawing import save_figure
+    from optbench.reports.roofline import plot_roofline
+
+    (path,) = save_figure(plot_roofline(df), directory, name)
+    return path
 
 
 def refresh_report(out: Path, *, skip: bool) -> None:
