@@ -13,7 +13,7 @@ reached under each. :func:`load_bench` gives one row per benchmark:
 column                 meaning
 =====================  ==========================================================
 suite, name            ``bench_dense``, ``test_dense[2d-float32-64x784x256-dense_backward]``
-kind, role             ``dense_backward``; ``peak`` / ``bound`` / missing
+kind, role             ``dense_backward``; ``bound`` or missing
 variant                ``extra_info["optimizer"]`` or ``["variant"]`` (e.g. ``adam``), or ""
 shape, dtype, runs     ``"64x784x256"`` (or ``n``), ``"float32"``, R (NaN without a run axis)
 time_min, time_median  seconds per call (min, median over ``rounds``)

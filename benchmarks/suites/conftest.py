@@ -105,8 +105,7 @@ def timed(benchmark, request):
     ``setup() -> tuple`` runs before every round, outside the timed region (it may refresh
     inputs that the target mutates in place). Rounds: ``budget / t1`` clamped to
     ``[min_rounds, MAX_ROUNDS]``, where ``t1`` is one calibration call and ``budget`` is
-    ``--benchmark-max-time`` (at least ``min_time`` seconds when given, for reference cases such
-    as the peak that every other number is divided by).
+    ``--benchmark-max-time`` (at least ``min_time`` seconds when given, e.g. for the GEMMs).
     """
     config = request.config
     max_time = float(config.getoption("benchmark_max_time"))
