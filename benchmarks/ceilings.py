@@ -28,9 +28,10 @@ kernels into a third array; on the development machine they stay below the in-pl
 skinny products ``(m, k) @ (k, n)`` (:data:`GEMMS`) into a preallocated array, on all threads
 (BLAS threads raised to every core for the measurement, whatever a session pinned) and on 1.
 
-Every kernel is timed ``repeats`` times, kernels interleaved round by round (a busy spell of
-the machine hits all of them alike), and the minimum time counts: other processes only ever add
-time. A :class:`Ceiling` keeps every kernel's best rate, so that more rounds can be added later
+Kernels are timed round by round, interleaved (a busy spell of the machine hits all of them
+alike), each call on its own and, after a kernel's first round, as many calls per round as its
+best time fits in ``Ceiling.share`` (50 ms): a kernel's best rate counts, since other
+processes only ever add time. A :class:`Ceiling` keeps every kernel's best rate, so that more rounds can be added later
 (``sample``) and the ceiling is their maximum. Nothing here imports torch or JAX: the suites of
 ``optbench bench`` and the comparison scripts of ``benchmarks/compare`` use these same
 functions, so that every candidate is placed against the same ceiling.
