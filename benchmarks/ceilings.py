@@ -31,10 +31,11 @@ skinny products ``(m, k) @ (k, n)`` (:data:`GEMMS`) into a preallocated array, o
 Kernels are timed round by round, interleaved (a busy spell of the machine hits all of them
 alike), each call on its own and, after a kernel's first round, as many calls per round as its
 best time fits in ``Ceiling.share`` (50 ms): a kernel's best rate counts, since other
-processes only ever add time. A :class:`Ceiling` keeps every kernel's best rate, so that more rounds can be added later
-(``sample``) and the ceiling is their maximum. Nothing here imports torch or JAX: the suites of
-``optbench bench`` and the comparison scripts of ``benchmarks/compare`` use these same
-functions, so that every candidate is placed against the same ceiling.
+processes only ever add time. A :class:`Ceiling` keeps every kernel's best rate, so that
+more rounds can be added later (``sample``) and the ceiling is their maximum. Nothing here
+imports torch or JAX: the suites of ``optbench bench`` and the comparison scripts of
+``benchmarks/compare`` use these same functions, so that every candidate is placed against the
+same ceiling.
 """
 
 from __future__ import annotations
