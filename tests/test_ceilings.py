@@ -236,3 +236,49 @@ def test_cpu_info_from_proc_cpuinfo():
     assert cpu["model"] == "Test CPU 9000"
     assert cpu["vector_extensions"] == ["SSE4.2", "AVX", "AVX2", "FMA", "AVX-512F", "AVX-512BW"]
     assert cpu["cores"] == 2  # two (physical id, core id) pairs; the third is a sibling
+
+
+def test_the_session_measures_what_its_benchmarks_need_and_again_at_the_end(monkeypatch):
+    from itertools import repeat
+
+    from optbench.benchmarks.suites import session
+
+    monkeypatch.setattr(session, "MEMORY_BUDGET", {True: (2, 0.0)})
+    monkeypatch.setattr(session, "COMPUTE_BUDGET", {True: (2, 0.0)})
+    monkeypatch.setattr(C, "QUICK_GEMMS", ((8, 8, 8),))
+    clock = FakeClock(repeat(1e-3))
+    ceilings = session.SessionCeilings(quick=True, threads=1, timer=clock)
+    ceilings.memory(1000, "float64")  # asked for by a step, before it is timed
+    assert ceilings.memory(1000, "float64").samples == 2  # measured once only
+    benches = [
+        _bench("step", 1.0, dtype="float64", n=1000, bytes=8),
+        _bench("dense", 1.0, dtype="float64", flops=8, bytes=8),  # no n
+        _bench("step32", 1.0, dtype="float32", flops=8),  # no bytes: no memory ceiling needed
+    ]
+    records = {(r["kind"], r["dtype"], r["n"]): r for r in ceilings.finish(benches)}
+    assert set(records) == {
+        ("memory", "float64", 1000),  # measured again at the end
+        ("memory", "float32", session.DEFAULT_N[True]),  # the roofline of float32 needs one
+        ("compute", "float64", None),
+        ("compute", "float32", None),
+    }
+    assert records[("memory", "float64", 1000)]["samples"] == 4
+    assert records[("compute", "float64", None)]["samples"] == 2
+    assert records[("compute", "float64", None)]["rate"] == pytest.approx(1024 / 1e-3)
+
+
+def test_the_torch_comparison_applies_the_same_rule():
+    """``compare/torch_optimizers.report`` (no torch needed): x ceiling, CEILING WRONG."""
+    from optbench.benchmarks.compare import torch_optimizers as T
+
+    n = 1000
+    ceiling = C.Ceiling("memory", "float32", n, kernels={"add in place, whole": 4e9})
+    names = [f"optbench {k}" for k in T.OURS]
+    names += [f"torch {k} {i}" for k in ("adam", "momentum") for i in T.IMPLS]
+    times = {k: [2 * T.ARRAYS[k.split()[1]] * n * 4 / 4e9] for k in names}  # all at 2x
+    lines = T.report(n, "float32", ceiling, times)
+    assert not any("CEILING WRONG" in line for line in lines)
+    assert sum(line.split()[-1] == "2.00" for line in lines) == len(names)
+    times["torch adam fused"] = [0.5 * 7 * n * 4 / 4e9]  # twice the ceiling's rate
+    lines = T.report(n, "float32", ceiling, times)
+    assert "CEILING WRONG: torch adam fused beat the memory ceiling" in "\n".join(lines)
