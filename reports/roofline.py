@@ -95,7 +95,8 @@ def _panel(ax, points: pd.DataFrame, ceilings: pd.DataFrame) -> None:
         style = ("-", "--", ":", "-.")[i % 4]
         ax.plot(x, y, color="#444444", lw=1.0, ls=style,
                 label=f"memory ceiling, n = {m['n']:.0e}")  # fmt: skip
-        at = (peak / 4 if peak else x[-1] * m["rate"] / 4) / m["rate"]  # a quarter of P
+        top = peak if peak else x[-1] * m["rate"]
+        at = top / (1.5 * 3**i) / m["rate"]  # labels staggered down the roofs: P/1.5, P/4.5
         ax.annotate(f"{m['rate']:.3g} GB/s (n={m['n']:.0e})", (at, at * m["rate"]),
                     fontsize=7, color="#444444", ha="right", va="bottom")  # fmt: skip
     if peak is not None:
