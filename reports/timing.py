@@ -212,7 +212,7 @@ def describe(df: pd.DataFrame) -> list[str]:
     if wrong:
         lines.append(
             f"CEILING WRONG: {len(wrong)} candidate(s) beat their ceiling, so it was measured "
-            f"too low and nothing is judged against it (--compare-fail uses their times): "
+            f"too low and nothing is judged against it (--compare-fail uses their times alone): "
             + "; ".join(wrong)
             + "."
         )
@@ -249,8 +249,10 @@ def _fmt(x: float) -> str:
 def compare_bench(previous: str | Path, current: str | Path) -> pd.DataFrame:
     """The benchmarks two runs share: name, old and new minimum time (s), their change (%),
     the old and new ``x_ceiling``, and the change the gate judges (``judged_pct``, on
-    ``judged``): the change of ``x_ceiling`` (a slower machine slows the ceiling too) when both
-    runs have a ceiling that no candidate beat, else of the time, saying why."""
+    ``judged``): where both runs have a ceiling that no candidate beat, the smaller of the
+    changes of the time and of ``x_ceiling`` (a slowdown must show in the time, and not be
+    the machine's: a busy machine slows its ceilings too), else the change of the time, saying
+    why (the ceiling is wrong, or missing)."""
     old, new = load_bench(previous), load_bench(current)
     columns = ["name", "old_min", "new_min", "change_pct", "old_x", "new_x", "judged",
                "judged_pct"]  # fmt: skip
@@ -270,9 +272,9 @@ def compare_bench(previous: str | Path, current: str | Path) -> pd.DataFrame:
             "change_pct": change,
             "old_x": both["x_ceiling_a"],
             "new_x": both["x_ceiling_b"],
-            "judged": np.where(on_x, "x ceiling", np.where(wrong, "time (ceiling wrong)",
-                                                           "time (no ceiling)")),
-            "judged_pct": np.where(on_x, x_change, change),
+            "judged": np.where(on_x, "time and x ceiling",
+                               np.where(wrong, "time (ceiling wrong)", "time (no ceiling)")),
+            "judged_pct": np.where(on_x, np.fmin(change, x_change), change),
         }
     )  # fmt: skip
     table.attrs["cpus"] = (old.attrs.get("cpu"), new.attrs.get("cpu"))

@@ -183,7 +183,7 @@ def test_the_output_says_the_ceiling_is_wrong_and_the_gate_uses_time(tmp_path, c
     assert "bench_x::test_step[fast] ran at 1.25x its memory ceiling" in text
     assert "SkylakeX kernel" in text and "Ceilings of this session" in text
     # a new run: the machine twice as slow for everything (ceilings included), fast 10% slower
-    # still; judged on x ceiling, only the wrong one (on its time) fails a 50% gate
+    # still; judged on time and x ceiling, only the wrong one (on its time) fails a 50% gate
     slow = json.loads(old.read_text())
     for b in slow["benchmarks"]:
         b["stats"]["min"] *= 2.2 if "fast" in b["name"] else 2.0
@@ -191,13 +191,29 @@ def test_the_output_says_the_ceiling_is_wrong_and_the_gate_uses_time(tmp_path, c
     new = tmp_path / "bench-2.json"
     new.write_text(json.dumps(slow))
     table = compare_bench(old, new).set_index("name")
-    assert table.loc["bench_x::test_step[adam]", "judged"] == "x ceiling"
+    assert table.loc["bench_x::test_step[adam]", "judged"] == "time and x ceiling"
     assert table.loc["bench_x::test_step[adam]", "judged_pct"] == pytest.approx(0.0)
     assert table.loc["bench_x::test_step[adam]", "change_pct"] == pytest.approx(100.0)
     assert table.loc["bench_x::test_step[fast]", "judged"] == "time (ceiling wrong)"
     assert table.loc["bench_x::test_step[fast]", "judged_pct"] == pytest.approx(120.0)
     assert report_comparison(compare_bench(old, new), fail_pct=50.0) == 1
     assert "1 benchmark(s) slower by more than 50%" in capsys.readouterr().err
+    # a higher ceiling measured in the new run, adam 20% faster: its x ceiling grows, no slowdown
+    faster = json.loads(old.read_text())
+    for b in faster["benchmarks"]:
+        b["stats"]["min"] *= 0.8
+        b["extra_info"]["bound_s"] *= 0.5
+    new.write_text(json.dumps(faster))
+    table = compare_bench(old, new).set_index("name")
+    assert table.loc["bench_x::test_step[adam]", "new_x"] == pytest.approx(2 * 0.8 / 0.5)
+    assert table.loc["bench_x::test_step[adam]", "judged_pct"] == pytest.approx(-20.0)
+    # the same step, 60% slower on a machine that measured the same ceiling: a slowdown
+    slower = json.loads(old.read_text())
+    for b in slower["benchmarks"]:
+        b["stats"]["min"] *= 1.6
+    new.write_text(json.dumps(slower))
+    table = compare_bench(old, new).set_index("name")
+    assert table.loc["bench_x::test_step[adam]", "judged_pct"] == pytest.approx(60.0)
 
 
 def test_compare_warns_on_different_cpus(tmp_path, capsys):

@@ -186,10 +186,11 @@ def resolve_compare(path: str | None) -> Path | None:
 def report_comparison(table, fail_pct: float) -> int:
     """Print the comparison; 1 if any benchmark got slower by more than fail_pct %.
 
-    A benchmark is judged on its ``x_ceiling`` (time over the roofline bound of its own
-    session: a machine busy in one run slows its ceilings too), or on its minimum time where
-    either run has no ceiling or a candidate beat it (the ceiling is wrong: nothing is judged
-    against it); warns when the two runs come from different CPUs."""
+    A benchmark is judged on the smaller of the changes of its minimum time and of its
+    ``x_ceiling`` (time over the roofline bound of its own session: a machine busy in one run
+    slows its ceilings too), or on its time alone where either run has no ceiling or a
+    candidate beat it (the ceiling is wrong: nothing is judged against it); warns when the
+    two runs come from different CPUs."""
     from optbench.reports.timing import different_cpus
 
     warning = different_cpus(*table.attrs.get("cpus", (None, None)))
@@ -198,7 +199,7 @@ def report_comparison(table, fail_pct: float) -> int:
     if table.empty:
         print("\n--compare: no benchmark in common with the earlier run")
         return 0
-    print("\nChange against the earlier run (judged: x ceiling, or the minimum time):")
+    print("\nChange against the earlier run (judged: the smaller of time and x ceiling's):")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     slower = table[table["judged_pct"] > fail_pct]
     if len(slower):
