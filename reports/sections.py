@@ -183,7 +183,7 @@ def timing_section(bench: pd.DataFrame, figures) -> Section:
 
     return Section(
         "timing",
-        "Timing of the dense backward pass (optbench bench)",
+        "Timing: the roofline of the timed kernels (optbench bench)",
         [f"pytest-benchmark run {bench.attrs.get('datetime', '?')}.", *timing.describe(bench)],
         tables=[Table("timing", "Benchmarks", show(timing.timing_table(bench)))]
         + ([Table("ceilings", "Ceilings", show(ceilings))] if len(ceilings) else []),
