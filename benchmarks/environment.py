@@ -72,3 +72,48 @@ def git_commit(root: Path | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}-dirty" if dirty else head
+
+
+#: The vector extensions worth naming, in /proc/cpuinfo's spelling -> display name.
+VECTOR_FLAGS = {
+    "sse4_2": "SSE4.2", "avx": "AVX", "avx2": "AVX2", "fma": "FMA", "avx512f": "AVX-512F",
+    "avx512dq": "AVX-512DQ", "avx512bw": "AVX-512BW", "avx512vl": "AVX-512VL",
+    "avx512_vnni": "AVX-512VNNI", "avx512_bf16": "AVX-512BF16", "avx512_fp16": "AVX-512FP16",
+    "amx_tile": "AMX", "neon": "NEON", "asimd": "ASIMD", "sve": "SVE",
+}  # fmt: skip
+
+
+def cpu_info(cpuinfo: str | None = None) -> dict:
+    """``{"model", "vector_extensions", "cores", "logical_cpus", "usable_cpus"}`` of this
+    machine, from ``/proc/cpuinfo`` (its text may be given) where it exists: the model name,
+    the flags of :data:`VECTOR_FLAGS` it lists, the physical cores (distinct physical id and
+    core id pairs); elsewhere the platform's processor name and no extensions."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    cores: set[tuple[str, str]] = set()
+    for block in cpuinfo.split("\n\n"):
+        entry = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                entry[key.strip()] = value.strip()
+        if "core id" in entry:
+            cores.add((entry.get("physical id", "0"), entry["core id"]))
+        for key, value in entry.items():
+            fields.setdefault(key, value)
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {
+        "model": fields.get("model name") or fields.get("Model") or platform.processor() or "",
+        "vector_extensions": [name for flag, name in VECTOR_FLAGS.items() if flag in flags],
+        "cores": len(cores) or os.cpu_count(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": usable,
+    }

@@ -54,10 +54,10 @@ class Lion(Optimizer):
         }
 
     def update(self, w, g, s, h):
-        m, c = s.exp_avg, s.c
+        m, c, u = s.exp_avg, s.c, s.u
         np.multiply(m, h.beta1, out=c)  # c = b1 m + (1 - b1) g
-        c += np.multiply(g, h.one_minus_beta1, out=s.u)
-        np.sign(c, out=c)
-        c += np.multiply(w, h.weight_decay, out=s.u)  # sign(c) + wd w
-        P.apply(w, c, h.neg_lr, s.u)
-        P.ema(m, g, h.beta2, h.one_minus_beta2, s.u)
+        c += np.multiply(g, h.one_minus_beta1, out=u)
+        np.sign(c, out=u)  # into another array: NumPy's sign in place is ~10x slower
+        u += np.multiply(w, h.weight_decay, out=c)  # sign(c) + wd w
+        P.apply(w, u, h.neg_lr, c)
+        P.ema(m, g, h.beta2, h.one_minus_beta2, u)

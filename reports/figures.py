@@ -65,9 +65,11 @@ FIGURES = (
     (Figure("mlp", "MLP: loss and accuracy per epoch",
             "Training and test cross-entropy (log scale) and accuracy per epoch at tuned "
             "settings (tuned on the final training loss); median over seeds, band = IQR."), "mlp"),
-    (Figure("timing", "Achieved fraction of the measured peak",
-            "Achieved rate over the best rate of the peak benchmarks of the same dtype (from "
-            "optbench bench)."), "timing"),
+    (Figure("timing", "Roofline of the timed kernels",
+            "Arithmetic intensity (FLOP/byte) against attained GFLOP/s, log-log, per dtype, "
+            "under the compute ceiling (best GEMM) and the memory ceilings (best STREAM kernel "
+            "per size) measured in the same optbench bench session; red edge: above a ceiling."),
+     "timing"),
 )  # fmt: skip
 """Every figure of the report, in order, with the section it belongs to."""
 COST = {"lr_sensitivity": 3.5, "convergence": 2.5, "mlp": 1.7, "trajectories": 1.0,
@@ -90,7 +92,7 @@ def jobs(analysis, bench=None, landscape=None) -> Iterator[tuple[str, Job | str 
     """
     for figure, _ in sorted(FIGURES, key=lambda item: -COST[item[0].name]):
         if figure.name == "timing":
-            draw = "optbench.reports.timing:plot_fraction_of_peak"
+            draw = "optbench.reports.roofline:plot_roofline"
             yield figure.name, None if bench is None else Job(figure.name, draw, (bench,))
         else:
             yield figure.name, None if analysis is None else _job(figure.name, analysis, landscape)

@@ -230,16 +230,17 @@ def problems_section(a: Analysis) -> Section:
 def timing_section(bench: pd.DataFrame, figures) -> Section:
     from optbench.reports import timing
 
-    display = timing.timing_table(bench).map(lambda v: fmt(v) if isinstance(v, float) else str(v))
-    blas = bench.attrs.get("blas") or "unknown"
+    def show(frame):
+        return frame.map(lambda v: fmt(v) if isinstance(v, float) else str(v))
+
+    ceilings = timing.ceilings_table(bench)  # the ceilings of the run (none in an old JSON)
+
     return Section(
         "timing",
-        "Timing of the dense backward pass (optbench bench)",
-        [
-            f"pytest-benchmark run {bench.attrs.get('datetime', '?')}; BLAS: {blas}; threads: "
-            f"{bench.attrs.get('blas_threads', '?')}. Rates use each benchmark's minimum time.",
-        ],
-        tables=[Table("timing", "Benchmarks", display)],
+        "Timing: the roofline of the timed kernels (optbench bench)",
+        [f"pytest-benchmark run {bench.attrs.get('datetime', '?')}.", *timing.describe(bench)],
+        tables=[Table("timing", "Benchmarks", show(timing.timing_table(bench)))]
+        + ([Table("ceilings", "Ceilings", show(ceilings))] if len(ceilings) else []),
         figures=[f for where, f in figures if where == "timing" and isinstance(f, Figure)],
     )
 

@@ -2,47 +2,48 @@
 
 Input contract (docs/contracts.md §5): ``<out>/bench/bench-<UTC time>.json`` as written by
 pytest-benchmark, each benchmark's ``extra_info`` carrying ``kind``, ``shape``, ``dtype``,
-``runs`` (R, or None without a run axis), ``flops`` or ``bytes``, and, filled in by
-``benchmarks/suites/conftest.py`` from the session's minimum times, ``gflops`` or ``gbps``,
-``fraction_of_peak`` and ``ratio_to_bound``. :func:`load_bench` gives one row per benchmark:
+``runs`` (R, or None without a run axis), ``flops`` and/or ``bytes``, and, filled in by
+``benchmarks/suites/conftest.py`` from the session's minimum times and ceilings, ``gflops``,
+``gbps``, ``bound_s`` (the roofline bound, ``max(flops / P, bytes / B)``), ``bound_by``,
+``x_ceiling``, ``fraction_of_peak`` and ``ratio_to_bound``; the JSON's ``optbench.ceilings``
+lists the session's ceilings (``optbench.benchmarks.ceilings``) with the best rate a candidate
+reached under each. :func:`load_bench` gives one row per benchmark:
 
 =====================  ==========================================================
 column                 meaning
 =====================  ==========================================================
 suite, name            ``bench_dense``, ``test_dense[2d-float32-64x784x256-dense_backward]``
-kind, role             ``dense_backward``; ``peak`` / ``bound`` / missing
+kind, role             ``dense_backward``; ``bound`` or missing
 variant                ``extra_info["optimizer"]`` or ``["variant"]`` (e.g. ``adam``), or ""
 shape, dtype, runs     ``"64x784x256"`` (or ``n``), ``"float32"``, R (NaN without a run axis)
 time_min, time_median  seconds per call (min, median over ``rounds``)
 flops, bytes           work of one call
 gflops, gbps           achieved rate, from ``time_min``
-fraction_of_peak       rate / best rate of the ``peak`` benchmarks (same dtype, unit)
+bound_s, bound_by      the roofline bound (s) of the session's ceilings, and which one
+x_ceiling              ``time_min / bound_s`` (>= 1 unless the ceiling is wrong)
+ceiling_wrong          ``time_min < bound_s``: a candidate beat its ceiling
+fraction_of_peak       ``bound_s / time_min``, the fraction of the roofline attained
 ratio_to_bound         ``time_min`` / ``time_min`` of the matching ``bound`` benchmark
 =====================  ==========================================================
 
-``df.attrs``: ``path`` (the JSON), ``datetime``, ``blas`` (library and version),
-``blas_threads``, ``threads_pinned``, ``timer`` (``perf_counter``, or ``thread_time`` for
-``optbench bench --clock cpu``). Numbers in the report come from here, never by hand.
+``df.attrs``: ``path`` (the JSON), ``datetime``, ``blas`` (library, version and kernel
+architecture), ``blas_threads``, ``threads_pinned``, ``timer`` (``perf_counter``, or
+``thread_time`` for ``optbench bench --clock cpu``), ``cpu`` (model, vector extensions, cores),
+``ceilings`` (the newest run's list). Numbers in the report come from here, never by hand.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 INFO_COLUMNS = (
-    "kind", "role", "dtype", "runs", "flops", "bytes", "gflops", "gbps",
-    "fraction_of_peak", "ratio_to_bound", "run_steps_per_s",
+    "kind", "role", "dtype", "runs", "n", "flops", "bytes", "gflops", "gbps", "bound_s",
+    "bound_by", "ratio_to_bound", "run_steps_per_s",
 )  # fmt: skip
-KIND_ORDER = ("dense_backward", "two_product_bound", "dense_forward", "gemm")
-DTYPE_COLORS = {"float32": "#4477AA", "float64": "#EE6677"}
 
 
 def find_bench_json(path: str | Path) -> Path | None:
@@ -79,12 +80,31 @@ def load_bench(out_dir: str | Path) -> pd.DataFrame | None:
     df.attrs.update(
         path=str(path),
         datetime=data.get("datetime"),
-        blas=", ".join(f"{lib.get('internal_api')} {lib.get('version')}" for lib in libs),
+        blas=", ".join(_blas(lib) for lib in libs),
+        cpu=machine.get("optbench_cpu"),
+        ceilings=(data.get("optbench") or {}).get("ceilings") or [],
         blas_threads=machine.get("blas_threads"),
         threads_pinned=machine.get("threads_pinned"),
         timer=(data.get("benchmarks") or [{}])[0].get("options", {}).get("timer"),
     )
     return df
+
+
+def _blas(lib: dict) -> str:
+    """``"openblas 0.3.31 (SapphireRapids kernel)"``."""
+    arch = lib.get("architecture")
+    return f"{lib.get('internal_api')} {lib.get('version')}" + (f" ({arch} kernel)" if arch else "")
+
+
+def describe_cpu(cpu: dict | None) -> str:
+    """``"Intel(R) Xeon(R) Processor, 2 cores (2 logical); AVX2, AVX-512F, ..."``."""
+    if not cpu:
+        return "CPU not recorded"
+    extensions = ", ".join(cpu.get("vector_extensions") or []) or "no vector extension listed"
+    return (
+        f"{cpu.get('model') or 'unknown CPU'}, {cpu.get('cores')} cores "
+        f"({cpu.get('logical_cpus')} logical); {extensions}"
+    )
 
 
 def _row(bench: dict) -> dict:
@@ -103,15 +123,26 @@ def _row(bench: dict) -> dict:
     row["kind"] = row["kind"] or bench["name"].split("[")[0].removeprefix("test_")
     row["variant"] = str(info.get("optimizer") or info.get("variant") or "")
     row["runs"] = np.nan if row["runs"] is None else row["runs"]
+    t, bound = row["time_min"], row["bound_s"]
+    for amount, rate in (("flops", "gflops"), ("bytes", "gbps")):
+        if row[amount] and t > 0:
+            row[rate] = row[amount] / t / 1e9  # from this time (an edited JSON, too)
+    has_bound = bound is not None and bound > 0 and t > 0
+    row["x_ceiling"] = t / bound if has_bound else np.nan
+    row["fraction_of_peak"] = bound / t if has_bound else np.nan
+    row["ceiling_wrong"] = bool(has_bound and t < bound)
     return row
 
 
 def timing_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The display table: kind, shape, dtype, R, times (ms), rate, % of peak, x bound."""
+    """The display table: kind, shape, dtype, R, times (ms), rate, x ceiling (and what bounds
+    it), x bound. The rate is in GB/s where memory bounds the kernel, else in GFLOP/s."""
     sweep = df["run_steps_per_s"].astype(float) / 1e6
-    rate = df["gflops"].astype(float).where(df["gflops"].notna(), df["gbps"].astype(float))
+    gflops, gbps = df["gflops"].astype(float), df["gbps"].astype(float)
+    by_memory = (df["bound_by"] == "memory") | gflops.isna()
+    rate = gbps.where(by_memory & gbps.notna(), gflops)
     rate = rate.where(rate.notna(), sweep)
-    unit = np.where(df["gflops"].notna(), "GFLOP/s", np.where(df["gbps"].notna(), "GB/s", ""))
+    unit = np.where(by_memory & gbps.notna(), "GB/s", np.where(gflops.notna(), "GFLOP/s", ""))
     unit = np.where((unit == "") & sweep.notna(), "M run-steps/s", unit)
     table = pd.DataFrame(
         {
@@ -123,13 +154,69 @@ def timing_table(df: pd.DataFrame) -> pd.DataFrame:
             "median (ms)": df["time_median"] * 1e3,
             "rate": rate,
             "unit": unit,
-            "% of peak": 100 * df["fraction_of_peak"].astype(float),
+            "x ceiling": df["x_ceiling"].astype(float),
+            "bound by": df["bound_by"].fillna("").astype(str),
             "x bound": df["ratio_to_bound"].astype(float),
         }
     )
     table["_size"] = df["shape"].map(_shape_key)
     order = ["benchmark", "_size", "dtype", "R"]
     return table.sort_values(order, kind="stable", ignore_index=True).drop(columns="_size")
+
+
+def ceilings_table(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per ceiling of the newest run: what it is, its rate, the kernel that set it, and
+    the best rate any candidate reached under it (and which)."""
+    rows = []
+    for c in df.attrs.get("ceilings") or []:
+        scale, unit = (1e9, "GB/s") if c["kind"] == "memory" else (1e9, "GFLOP/s")
+        best = c.get("best_rate")
+        rows.append(
+            {
+                "ceiling": c["kind"],
+                "dtype": c["dtype"],
+                "n": "-" if c.get("n") is None else f"{c['n']:.0e}",
+                "rate": c["rate"] / scale,
+                "unit": unit,
+                "set by": c.get("kernel", ""),
+                "rounds": c.get("samples"),
+                "best candidate": np.nan if best is None else best / scale,
+                "candidate": c.get("best_name") or "",
+            }
+        )
+    columns = ["ceiling", "dtype", "n", "rate", "unit", "set by", "rounds", "best candidate"]
+    return pd.DataFrame(rows, columns=[*columns, "candidate"])
+
+
+def wrong_ceilings(df: pd.DataFrame) -> list[str]:
+    """Sentences naming each candidate that beat its ceiling, by how much."""
+    rows = df[df["ceiling_wrong"].astype(bool)]
+    return [
+        f"{r['suite']}::{r['name']} ran at {1 / r['x_ceiling']:.2f}x its {r['bound_by']} "
+        f"ceiling ({r['dtype']})"
+        for _, r in rows.iterrows()
+    ]
+
+
+def describe(df: pd.DataFrame) -> list[str]:
+    """The sentences heading the timing table: machine, BLAS, timer, and any wrong ceiling."""
+    pinned = " (pinned)" if df.attrs.get("threads_pinned") else ""
+    lines = [
+        f"CPU: {describe_cpu(df.attrs.get('cpu'))}.",
+        f"BLAS: {df.attrs.get('blas') or 'unknown'}; threads: {df.attrs.get('blas_threads')}"
+        f"{pinned}; timer: {df.attrs.get('timer')}; times are per call; rates and ratios use "
+        "the minimum. x ceiling = time / roofline bound max(FLOPs / compute ceiling, bytes / "
+        "memory ceiling), both ceilings measured in the same session.",
+    ]
+    wrong = wrong_ceilings(df)
+    if wrong:
+        lines.append(
+            f"CEILING WRONG: {len(wrong)} candidate(s) beat their ceiling, so it was measured "
+            f"too low and nothing is judged against it (--compare-fail uses their times alone): "
+            + "; ".join(wrong)
+            + "."
+        )
+    return lines
 
 
 def _shape_key(shape) -> tuple:
@@ -141,79 +228,67 @@ def _shape_key(shape) -> tuple:
 
 
 def format_table(df: pd.DataFrame | None) -> str:
-    """:func:`timing_table` as text, headed by the BLAS library and thread count."""
+    """:func:`timing_table` as text, headed by :func:`describe`, then :func:`ceilings_table`."""
     if df is None:
         return "No benchmark results."
-    head = (
-        f"BLAS: {df.attrs.get('blas') or 'unknown'}; threads: {df.attrs.get('blas_threads')}"
-        f"{' (pinned)' if df.attrs.get('threads_pinned') else ''}; "
-        f"timer: {df.attrs.get('timer')}; times are per call; rates and ratios use the minimum"
-    )
+    head = describe(df)
     body = timing_table(df).to_string(index=False, float_format=_fmt, na_rep="")
-    above = (df["fraction_of_peak"].astype(float) > 1.0) & (df["role"] != "peak")
-    note = (
-        f"\nNote: {int(above.sum())} rate(s) exceed the measured peak, so the machine was busier "
-        "while the peak was measured; rerun on a quieter machine, or with --threads 1 --clock cpu."
-    )
-    return f"{head}\n{body}{note if above.any() else ''}"
+    text = "\n".join(head[:2]) + "\n" + body
+    ceilings = ceilings_table(df)
+    if len(ceilings):
+        text += "\n\nCeilings of this session:\n" + ceilings.to_string(
+            index=False, float_format=_fmt, na_rep=""
+        )
+    return text + "".join(f"\n{line}" for line in head[2:])
 
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
 
 
-def plot_fraction_of_peak(df: pd.DataFrame) -> Figure:
-    """Bar chart of the fraction of measured peak per shape (and R), one panel per kind."""
-    from optbench.reports.drawing import new_figure
-
-    data = df[df["fraction_of_peak"].notna()].copy()
-    if data.empty:
-        raise ValueError("df: no benchmark has a fraction_of_peak (was a peak benchmark run?)")
-    data["label"] = data["variant"].map(lambda v: f"{v} " if v else "") + data["shape"].astype(str)
-    data["label"] += np.where(
-        data["runs"].notna(), " R=" + data["runs"].map(lambda r: f"{r:.0f}"), ""
-    )
-    seen = list(dict.fromkeys(data["kind"]))
-    kinds = [k for k in KIND_ORDER if k in seen] + [k for k in seen if k not in KIND_ORDER]
-    dtypes = sorted(data["dtype"].dropna().unique())
-    heights = [0.9 + 0.28 * data.loc[data["kind"] == k, "label"].nunique() for k in kinds]
-    fig = new_figure((7.0, sum(heights)), layout="tight")
-    axes = fig.subplots(
-        len(kinds), 1, squeeze=False, sharex=True, gridspec_kw={"height_ratios": heights}
-    )
-    width = 0.8 / max(len(dtypes), 1)
-    for ax, kind in zip(axes[:, 0], kinds, strict=True):
-        rows = data[data["kind"] == kind]
-        labels = list(dict.fromkeys(rows["label"]))
-        y = {label: i for i, label in enumerate(labels)}
-        for j, dtype in enumerate(dtypes):
-            sub = rows[rows["dtype"] == dtype]
-            pos = [y[label] + (j - (len(dtypes) - 1) / 2) * width for label in sub["label"]]
-            color = DTYPE_COLORS.get(dtype, "#777777")
-            ax.barh(pos, sub["fraction_of_peak"], height=width, color=color, label=dtype)
-        ax.set_yticks(range(len(labels)), labels)
-        ax.invert_yaxis()
-        ax.axvline(1.0, color="#333333", lw=0.8, ls="--")
-        ax.set_title(kind.replace("_", " "), fontsize=10, loc="left")
-    axes[0, 0].set_xlim(0, max(1.05, 1.05 * float(data["fraction_of_peak"].max())))
-    axes[-1, 0].set_xlabel("fraction of measured peak (square GEMM FLOP/s, or peak bandwidth)")
-    axes[0, 0].legend(loc="lower right", fontsize=8)
-    return fig
-
-
 def compare_bench(previous: str | Path, current: str | Path) -> pd.DataFrame:
-    """Minimum times of the benchmarks two runs share: name, old, new (s), change_pct."""
+    """The benchmarks two runs share: name, old and new minimum time (s), their change (%),
+    the old and new ``x_ceiling``, and the change the gate judges (``judged_pct``, on
+    ``judged``): where both runs have a ceiling that no candidate beat, the smaller of the
+    changes of the time and of ``x_ceiling`` (a slowdown must show in the time, and not be
+    the machine's: a busy machine slows its ceilings too), else the change of the time, saying
+    why (the ceiling is wrong, or missing)."""
     old, new = load_bench(previous), load_bench(current)
+    columns = ["name", "old_min", "new_min", "change_pct", "old_x", "new_x", "judged",
+               "judged_pct"]  # fmt: skip
     if old is None or new is None:
-        return pd.DataFrame(columns=["name", "old_min", "new_min", "change_pct"])
-    keys = ["suite", "name"]
-    both = old[[*keys, "time_min"]].merge(new[[*keys, "time_min"]], on=keys, suffixes=("_a", "_b"))
+        return pd.DataFrame(columns=columns)
+    keys, cols = ["suite", "name"], ["time_min", "x_ceiling", "ceiling_wrong"]
+    both = old[[*keys, *cols]].merge(new[[*keys, *cols]], on=keys, suffixes=("_a", "_b"))
+    change = 100 * (both["time_min_b"] / both["time_min_a"] - 1)
+    x_change = 100 * (both["x_ceiling_b"] / both["x_ceiling_a"] - 1)
+    wrong = both["ceiling_wrong_a"].astype(bool) | both["ceiling_wrong_b"].astype(bool)
+    on_x = x_change.notna() & ~wrong
     table = pd.DataFrame(
         {
             "name": both["suite"] + "::" + both["name"],
             "old_min": both["time_min_a"],
             "new_min": both["time_min_b"],
-            "change_pct": 100 * (both["time_min_b"] / both["time_min_a"] - 1),
+            "change_pct": change,
+            "old_x": both["x_ceiling_a"],
+            "new_x": both["x_ceiling_b"],
+            "judged": np.where(on_x, "time and x ceiling",
+                               np.where(wrong, "time (ceiling wrong)", "time (no ceiling)")),
+            "judged_pct": np.where(on_x, np.fmin(change, x_change), change),
         }
+    )  # fmt: skip
+    table.attrs["cpus"] = (old.attrs.get("cpu"), new.attrs.get("cpu"))
+    return table.sort_values("judged_pct", ascending=False, ignore_index=True)
+
+
+def different_cpus(old: dict | None, new: dict | None) -> str | None:
+    """A warning when two runs' CPUs differ (model, vector extensions or cores), else None."""
+    if not old or not new:
+        return None
+    keys = ("model", "vector_extensions", "cores")
+    if all(old.get(k) == new.get(k) for k in keys):
+        return None
+    return (
+        f"the two runs come from different CPUs ({describe_cpu(old)} against "
+        f"{describe_cpu(new)}): their times are not comparable"
     )
-    return table.sort_values("change_pct", ascending=False, ignore_index=True)

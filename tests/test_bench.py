@@ -66,24 +66,36 @@ def _bench(name, t_min, **info):
 
 
 def test_fill_derived_against_hand_values():
-    benches = [
-        _bench("gemm_small", 0.02, role="peak", dtype="float64", flops=2e9),  # 100 GFLOP/s
-        _bench("gemm", 0.01, role="peak", dtype="float64", flops=2e9),  # 200 GFLOP/s: the peak
-        _bench("gemm32", 0.01, role="peak", dtype="float32", flops=4e9),  # other dtype
-        _bench("bw", 0.01, dtype="float64", flops=1e9, bound_key="k"),
-        _bench("bound", 0.008, role="bound", dtype="float64", flops=8e8, bound_key="k"),
-        _bench("step", 0.5, dtype="float64", bytes=1e9),  # no bandwidth peak measured
+    ceilings = [
+        {"kind": "compute", "dtype": "float64", "n": None, "rate": 200e9},
+        {"kind": "compute", "dtype": "float32", "n": None, "rate": 400e9},
+        {"kind": "memory", "dtype": "float64", "n": 1000, "rate": 10e9},
+        {"kind": "memory", "dtype": "float64", "n": 10, "rate": 50e9},
     ]
-    fill_derived(benches)
+    benches = [
+        _bench("gemm", 0.02, dtype="float64", flops=2e9, bytes=1e6),  # 100 GFLOP/s
+        _bench("gemm32", 0.02, dtype="float32", flops=2e9),  # other dtype
+        _bench("dense", 0.01, dtype="float64", flops=1e9, bound_key="k"),
+        _bench("bound", 0.008, role="bound", dtype="float64", flops=8e8, bound_key="k"),
+        _bench("step", 0.5, dtype="float64", n=1000, bytes=1e9, flops=1e8),  # 2 GB/s
+        _bench("stream", 1e-6, dtype="float64", bytes=1e4),  # no n: the largest B, 50 GB/s
+        _bench("odd", 0.5, dtype="float16", bytes=1e9),  # no ceiling of its dtype
+    ]
+    fill_derived(benches, ceilings)
     info = {b["name"]: b["extra_info"] for b in benches}
-    assert info["gemm"]["gflops"] == pytest.approx(200.0)
-    assert info["gemm_small"]["fraction_of_peak"] == pytest.approx(0.5)
-    assert info["gemm32"]["fraction_of_peak"] == pytest.approx(1.0)
-    assert info["bw"]["fraction_of_peak"] == pytest.approx(0.5)
-    assert info["bw"]["ratio_to_bound"] == pytest.approx(1.25)
+    assert info["gemm"]["gflops"] == pytest.approx(100.0) and info["gemm"]["gbps"] == 0.05
+    assert info["gemm"]["bound_s"] == pytest.approx(0.01)  # 2e9 / 200e9 > 1e6 / 50e9
+    assert info["gemm"]["bound_by"] == "compute" and info["gemm"]["x_ceiling"] == pytest.approx(2)
+    assert info["gemm"]["fraction_of_peak"] == pytest.approx(0.5)
+    assert info["gemm32"]["x_ceiling"] == pytest.approx(0.02 / (2e9 / 400e9))
+    assert info["dense"]["ratio_to_bound"] == pytest.approx(1.25)
     assert info["bound"]["ratio_to_bound"] == pytest.approx(1.0)
-    assert info["step"]["gbps"] == pytest.approx(2.0)
-    assert "fraction_of_peak" not in info["step"]
+    assert info["step"]["gbps"] == pytest.approx(2.0) and info["step"]["bound_by"] == "memory"
+    assert info["step"]["x_ceiling"] == pytest.approx(5.0)  # 0.5 s / (1e9 B / 10 GB/s)
+    assert info["stream"]["bound_s"] == pytest.approx(1e4 / 50e9)
+    assert info["stream"]["x_ceiling"] == pytest.approx(5.0)
+    assert "x_ceiling" not in info["odd"] and "bound_s" not in info["odd"]
+    assert not any(i.get("ceiling_wrong") for i in info.values())
 
 
 def test_failed_cases_are_left_out_of_the_json(monkeypatch):

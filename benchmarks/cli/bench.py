@@ -2,7 +2,8 @@
 
 Runs the suites of :mod:`optbench.benchmarks.suites` (the dense layer, square GEMM, the
 optimizer steps, ...) through :func:`optbench.benchmarks.suites.run`. pytest-benchmark's JSON is
-saved as ``<out>/bench/bench-<UTC time>.json`` (failed cases left out);
+saved as ``<out>/bench/bench-<UTC time>.json`` (failed cases left out), its roofline as
+``<out>/bench/roofline-<UTC time>.png``;
 ``optbench.reports.timing`` reads it back for the table printed here and for the report's timing
 section: ``<out>/report.html`` is rebuilt when ``<out>`` holds the store of an ``optbench run``
 (not under ``--quick``, which keeps to its 30 s, nor with ``--no-report``).
@@ -131,8 +132,10 @@ def main(args: argparse.Namespace) -> int:
         return code or 1
     from optbench.reports.timing import compare_bench, format_table, load_bench
 
-    print(format_table(load_bench(json_path)))
+    df = load_bench(json_path)
+    print(format_table(df))
     print(f"\nSaved {json_path}")
+    print(f"Saved {save_roofline(df, bench_dir, f'roofline-{stamp}')}")
     if code != 0:
         print(f"optbench bench: some benchmarks failed (pytest exit {code})", file=sys.stderr)
         return code
@@ -141,6 +144,15 @@ def main(args: argparse.Namespace) -> int:
         fail_pct = DEFAULT_FAIL_PCT if args.compare_fail is None else args.compare_fail
         return report_comparison(compare_bench(previous, json_path), fail_pct)
     return 0
+
+
+def save_roofline(df, directory: Path, name: str) -> Path:
+    """The run's roofline chart (``optbench.reports.roofline``) as ``directory/name.png``."""
+    from optbench.reports.drawing import save_figure
+    from optbench.reports.roofline import plot_roofline
+
+    (path,) = save_figure(plot_roofline(df), directory, name)
+    return path
 
 
 def refresh_report(out: Path, *, skip: bool) -> None:
@@ -172,13 +184,24 @@ def resolve_compare(path: str | None) -> Path | None:
 
 
 def report_comparison(table, fail_pct: float) -> int:
-    """Print the comparison; 1 if any benchmark's minimum time grew by more than fail_pct %."""
+    """Print the comparison; 1 if any benchmark got slower by more than fail_pct %.
+
+    A benchmark is judged on the smaller of the changes of its minimum time and of its
+    ``x_ceiling`` (time over the roofline bound of its own session: a machine busy in one run
+    slows its ceilings too), or on its time alone where either run has no ceiling or a
+    candidate beat it (the ceiling is wrong: nothing is judged against it); warns when the
+    two runs come from different CPUs."""
+    from optbench.reports.timing import different_cpus
+
+    warning = different_cpus(*table.attrs.get("cpus", (None, None)))
+    if warning:
+        print(f"optbench bench: warning: {warning}", file=sys.stderr)
     if table.empty:
         print("\n--compare: no benchmark in common with the earlier run")
         return 0
-    print("\nChange of minimum time against the earlier run:")
+    print("\nChange against the earlier run (judged: the smaller of time and x ceiling's):")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    slower = table[table["change_pct"] > fail_pct]
+    slower = table[table["judged_pct"] > fail_pct]
     if len(slower):
         print(f"\n{len(slower)} benchmark(s) slower by more than {fail_pct:g}%", file=sys.stderr)
         return 1

@@ -18,6 +18,12 @@ Rosenbrock 2-D from (-1.2, 1) for ``steps`` steps, for R runs at once, in float6
 Samples are interleaved, each after a 0.15 s pause; the table gives each candidate's best time
 (other processes only ever add time), its run-steps per second, and the ratio optbench / jax.
 The final iterates of both are compared first (they must agree to round-off).
+
+Both are placed against the memory ceiling of ``optbench.benchmarks.ceilings`` (the suites'
+definition) at the state's size, n = 2R float64, one round of its kernels before each sample
+round: every step must read and write the parameters and Adam's two moments (3 arrays of 2R,
+``96 R`` bytes; the gradient and the loss may stay in registers in a fused kernel), so
+``x ceiling = t / (steps * 96 R / B)``, at least 1 unless the ceiling is wrong (then said).
 """
 
 from __future__ import annotations
@@ -70,9 +76,17 @@ def optbench_sweep(R: int, steps: int):
     return lambda: run_batch(spec)
 
 
-def best_times(candidates: dict, samples: int) -> dict:
+def sweep_bytes(R: int, steps: int) -> int:
+    """Bytes every step must move: x, m and v (2R float64 each) read and written."""
+    return steps * 6 * 2 * R * 8
+
+
+def best_times(candidates: dict, samples: int, ceiling=None) -> dict:
     times = {name: [] for name in candidates}
     for _ in range(samples):
+        if ceiling is not None:
+            time.sleep(PAUSE_SECONDS)
+            ceiling.sample(1)
         for name, fn in candidates.items():
             time.sleep(PAUSE_SECONDS)
             start = time.perf_counter()
@@ -93,16 +107,23 @@ def main(argv: list[str] | None = None) -> int:
 
     jax.config.update("jax_enable_x64", True)
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, numpy {np.__version__}")
-    print(f"{'R':>6} {'candidate':>9} {'best s':>9} {'run-steps/s':>12}")
+    from optbench.benchmarks.ceilings import memory_ceiling, x_ceiling
+
+    print(f"{'R':>6} {'candidate':>9} {'best s':>9} {'run-steps/s':>12} {'x ceiling':>10}")
     for R in args.R:
         ours, theirs = optbench_sweep(R, args.steps), jax_sweep(R, args.steps)
         x_ours = ours().paths[-1]
         x_jax = np.asarray(theirs()[0])
         np.testing.assert_allclose(x_ours, x_jax, rtol=1e-7, atol=1e-9)
-        best = best_times({"optbench": ours, "jax": theirs}, args.samples)
+        ceiling = memory_ceiling(2 * R, "float64")
+        best = best_times({"optbench": ours, "jax": theirs}, args.samples, ceiling)
+        moved = sweep_bytes(R, args.steps)
         for name, t in best.items():
-            print(f"{R:>6} {name:>9} {t:>9.4f} {R * args.steps / t:>12.3g}")
-        print(f"{R:>6} optbench / jax time ratio: {best['optbench'] / best['jax']:.2f}")
+            x = x_ceiling(t, moved, ceiling.rate)
+            wrong = "  CEILING WRONG: beats the memory ceiling" if x < 1 else ""
+            print(f"{R:>6} {name:>9} {t:>9.4f} {R * args.steps / t:>12.3g} {x:>10.2f}{wrong}")
+        print(f"{R:>6} optbench / jax time ratio: {best['optbench'] / best['jax']:.2f}; memory "
+              f"ceiling {ceiling.rate / 1e9:.1f} GB/s ({ceiling.kernel})")  # fmt: skip
     return 0
 
 

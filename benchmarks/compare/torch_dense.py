@@ -16,6 +16,12 @@ instead of wall time, which other processes' load on a shared machine does not i
 - ``torch``: ``Z.backward(dZ)`` through ``F.linear(X, W^T, b)`` (``torch.baddbmm(b, X, W)`` with
   a run axis), with X, W, b requiring gradients; the weight in torch's own (n_out, n_in) layout.
 
+Each dtype's compute ceiling (``optbench.benchmarks.ceilings.compute_ceiling``, the one the
+suites use: the best of square and skinny GEMMs, on ``--threads`` threads and the chosen clock)
+is measured before its first shape and sampled again in every round; ``x ceiling`` is a
+backward's best time over ``FLOPs / ceiling``, at least 1 unless the ceiling is wrong, which the
+output then says.
+
 A sample is the mean time of a block of calls lasting about 20 ms. The table gives each
 candidate's best sample (other processes only ever add time, so on a shared machine the minimum
 is the stable statistic) and the ratios ``dense / bound`` and ``dense / torch`` of the minima,
@@ -100,32 +106,44 @@ def numpy_candidates(case):
     }
 
 
-def compare(torch, case, samples: int, clock) -> dict[str, list[float]]:
-    """Seconds per call of each candidate, ``samples`` samples taken round-robin."""
+def compare(torch, case, samples: int, clock, ceiling) -> dict[str, list[float]]:
+    """Seconds per call of each candidate, ``samples`` samples taken round-robin, with a round
+    of the ``ceiling``'s kernels in each."""
     candidates = numpy_candidates(case) | {"torch": torch_backward(torch, case)}
     calls = {name: calls_per_block(fn) for name, fn in candidates.items()}
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(samples):
+        ceiling.sample(1, timer=clock)
         for name, fn in candidates.items():
             times[name].append(sample(fn, calls[name], clock))
     return times
 
 
-def table_row(shape, dtype, runs, times: dict[str, list[float]]) -> str:
+def table_row(case, times: dict[str, list[float]], ceiling) -> str:
     import numpy as np
+
+    from optbench.benchmarks.ceilings import x_ceiling
+    from optbench.benchmarks.suites.bench_dense import dense_flops
 
     best = {k: min(v) for k, v in times.items()}
     mid = {k: float(np.median(v)) for k, v in times.items()}
     cells = [f"{best[k] * 1e3:.3f}" for k in ("dense", "bound", "torch")]
     for t in (best, mid):
         cells += [f"{t['dense'] / t['bound']:.3f}", f"{t['dense'] / t['torch']:.3f}"]
-    return f"| {'x'.join(map(str, shape))} | {dtype} | {runs or '-'} | {' | '.join(cells)} |"
+    flops = dense_flops(case, "dense_backward")
+    xs = {k: x_ceiling(best[k], flops, ceiling.rate) for k in ("dense", "torch")}
+    cells += [f"{xs['dense']:.2f}", f"{xs['torch']:.2f}"]
+    row = f"| {'x'.join(map(str, case.shape))} | {case.dtype} | {case.runs or '-'} | "
+    wrong = [k for k, x in xs.items() if x < 1]
+    note = f" CEILING WRONG: {', '.join(wrong)} beat the compute ceiling" if wrong else ""
+    return row + " | ".join(cells) + " |" + note
 
 
 def main(argv: list[str] | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
+    from optbench.benchmarks.ceilings import compute_ceiling
     from optbench.benchmarks.suites import parse_shapes
     from optbench.benchmarks.suites.bench_dense import make_case
 
@@ -153,14 +171,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.samples} interleaved samples, {PAUSE_SECONDS} s pause before each, "
           f"{args.clock} clock\n")  # fmt: skip
     print("| shape | dtype | R | dense | bound | torch (min, ms) | dense/bound | dense/torch "
-          "| medians: dense/bound | dense/torch |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| medians: dense/bound | dense/torch | dense x ceiling | torch x ceiling |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    clock = CLOCKS[args.clock]
+    ceilings = {
+        dtype: compute_ceiling(dtype, threads=args.threads).measure(3, timer=clock)
+        for dtype in args.dtypes
+    }
     for shape in parse_shapes(args.shapes) or SHAPES:
         for dtype in args.dtypes:
             for runs in args.runs:
                 case = make_case(shape, dtype, runs or None)
-                t = compare(torch, case, args.samples, CLOCKS[args.clock])
-                print(table_row(shape, dtype, runs, t), flush=True)
+                t = compare(torch, case, args.samples, clock, ceilings[dtype])
+                print(table_row(case, t, ceilings[dtype]), flush=True)
+    for dtype, c in ceilings.items():
+        print(f"\ncompute ceiling {dtype}: {c.rate / 1e9:.1f} GFLOP/s ({c.kernel}, "
+              f"{c.samples} rounds)")  # fmt: skip
     return 0
 
 

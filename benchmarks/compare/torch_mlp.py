@@ -23,7 +23,10 @@ rarely interrupted by other processes):
 Before timing, the three take 5 steps from the same start and must agree on the losses
 (rtol 1e-10 in float64, 1e-4 in float32). The table gives, per candidate, the minimum over
 samples (other processes only ever add time, so on a shared machine the minimum is the stable
-statistic) and the median; the ratios are of minima.
+statistic) and the median; the ratios are of minima. ``x ceiling`` is a step's minimum over
+``FLOPs / P``, P the dtype's compute ceiling of ``optbench.benchmarks.ceilings`` (the suites'
+definition), measured before and sampled in every round; at least 1 unless the ceiling is
+wrong, which the output then says.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from itertools import pairwise
 
 RATIOS = ("optbench", "seed", "bound")
 BLOCK_SECONDS = 0.02
@@ -140,7 +142,10 @@ def check_agree(steps, dtype):
         np.testing.assert_allclose(values, losses["optbench"], rtol=rtol, err_msg=name)
 
 
-def compare(torch, widths, batch, dtype, samples, block=BLOCK_SECONDS, pause=PAUSE_SECONDS):
+def compare(torch, widths, batch, dtype, samples, block=BLOCK_SECONDS, pause=PAUSE_SECONDS,
+            ceiling=None):  # fmt: skip
+    """``{name: (min, median)}`` seconds; a round of the ``ceiling``'s kernels in each sample
+    round (``optbench.benchmarks.ceilings``)."""
     import numpy as np
 
     from optbench.benchmarks.suites.bench_mlp import TrainStep
@@ -156,6 +161,8 @@ def compare(torch, widths, batch, dtype, samples, block=BLOCK_SECONDS, pause=PAU
     calls = {name: calls_per_block(fn, block) for name, fn in candidates.items()}
     times = {name: [] for name in candidates}
     for _ in range(samples):
+        if ceiling is not None:
+            ceiling.sample(1)
         for name, fn in candidates.items():
             times[name].append(sample(fn, calls[name], pause))
     return {name: (float(np.min(t)), float(np.median(t))) for name, t in times.items()}
@@ -181,18 +188,33 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.samples} interleaved samples of ~{args.block} s, {args.pause} s pause before each"
     )
     print("times in ms: min (median)\n")
-    head = ("dtype", "optbench", "seed style", "torch", "bound", *(f"{k}/torch" for k in RATIOS))
+    head = ("dtype", "optbench", "seed style", "torch", "bound", *(f"{k}/torch" for k in RATIOS),
+            "optbench x ceiling", "torch x ceiling")  # fmt: skip
     print("| " + " | ".join(head) + " |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|" + "---|" * len(head))
+    from optbench.benchmarks.ceilings import compute_ceiling, x_ceiling
+    from optbench.benchmarks.suites.bench_mlp import TrainStep
+
+    flops = TrainStep(widths, args.batch).flops
+    notes = []
     for dtype in ("float32", "float64"):
-        t = compare(torch, widths, args.batch, dtype, args.samples, args.block, args.pause)
+        ceiling = compute_ceiling(dtype, threads=args.threads).measure(3)
+        t = compare(torch, widths, args.batch, dtype, args.samples, args.block, args.pause,
+                    ceiling)  # fmt: skip
         names = ("optbench", "seed", "torch", "bound")
         cells = " | ".join(f"{t[k][0] * 1e3:.3f} ({t[k][1] * 1e3:.3f})" for k in names)
         ratios = " | ".join(f"{t[k][0] / t['torch'][0]:.3f}" for k in RATIOS)
-        print(f"| {dtype} | {cells} | {ratios} |")
+        xs = {k: x_ceiling(t[k][0], flops, ceiling.rate) for k in names}
+        print(f"| {dtype} | {cells} | {ratios} | "
+              + " | ".join(f"{xs[k]:.2f}" for k in ("optbench", "torch")) + " |")  # fmt: skip
         sys.stdout.flush()
-    flops = 3 * sum(2 * args.batch * a * b for a, b in pairwise(widths))
-    print(f"\n(about {flops / 1e6:.0f} MFLOP per step)")
+        notes.append(f"compute ceiling {dtype}: {ceiling.rate / 1e9:.1f} GFLOP/s "
+                     f"({ceiling.kernel}, {ceiling.samples} rounds)")  # fmt: skip
+        wrong = [k for k, x in xs.items() if x < 1]
+        if wrong:
+            notes.append(f"CEILING WRONG ({dtype}): {', '.join(wrong)} beat the compute ceiling")
+    print(f"\n({flops / 1e6:.0f} MFLOP per step, bench_mlp.TrainStep.flops)")
+    print("\n".join(notes))
     return 0
 
 

@@ -99,7 +99,7 @@ def run(
         if threads:
             cmd.append(f"--optbench-threads={threads}")
         if quick:
-            cmd += ["-m", "quick"]
+            cmd += ["-m", "quick", "--optbench-quick"]
         if keyword:
             cmd += ["-k", keyword]
         return subprocess.run(cmd, cwd=tmp, check=False).returncode

@@ -14,6 +14,10 @@ backward of the same shape, dtype and R; ``ratio_to_bound`` in the JSON is
 float64 reference within the rounding-error bound of a length-k dot product,
 ``|fl(x.y) - x.y| <= k eps |x|.|y|`` (Higham, Accuracy and Stability of Numerical Algorithms,
 section 3.1), doubled for the reference's own.
+
+Each case also records the bytes it must move (:func:`dense_bytes`: every input read once,
+every output written once and read once before, write-allocate, as the ceilings count them),
+which places it on the roofline against the session's compute ceiling (``ceilings`` fixture).
 """
 
 from __future__ import annotations
@@ -86,6 +90,20 @@ def dense_flops(case: DenseCase, kind: str) -> int:
     return per_run * (case.runs or 1)
 
 
+def dense_bytes(case: DenseCase, kind: str) -> int:
+    """Bytes of ``kind``: inputs read once, outputs written once + once read (write-allocate).
+
+    forward (X, W, b -> Z), backward (X, dZ, W -> dW, db, dX), bound (X, dZ, W -> dW, dX)."""
+    m, n_in, n_out = case.shape
+    X, W, b, Z = m * n_in, n_in * n_out, n_out, m * n_out
+    reads, writes = {
+        "dense_forward": (X + W + b, Z),
+        "dense_backward": (X + Z + W, W + b + X),
+        "two_product_bound": (X + Z + W, W + X),
+    }[kind]
+    return (reads + 2 * writes) * np.dtype(case.dtype).itemsize * (case.runs or 1)
+
+
 def assert_close(name: str, got, ref64: np.ndarray, scale64: np.ndarray, k: int) -> None:
     """Assert ``|got - ref| <= 2 k eps(got) scale`` elementwise, with matching shapes."""
     got = np.asarray(got)
@@ -126,6 +144,7 @@ def describe(benchmark, case: DenseCase, kind: str, role: str | None = None) -> 
         dtype=case.dtype,
         runs=case.runs,
         flops=dense_flops(case, kind),
+        bytes=dense_bytes(case, kind),
         bound_key=case.bound_key if paired else None,
     )
 
@@ -168,8 +187,9 @@ def runs(request):
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_dense(timed, benchmark, dense_shape, bench_dtype, runs, kind):
+def test_dense(timed, benchmark, dense_shape, bench_dtype, runs, kind, ceilings):
     """One case; the three kinds of a (shape, dtype, R) run back to back, the bound first."""
+    ceilings.compute(bench_dtype)  # measured before the first case of the dtype
     case = make_case(dense_shape, bench_dtype, runs)
     KINDS[kind](timed, case)
     describe(benchmark, case, kind, role="bound" if kind == "two_product_bound" else None)

@@ -1,8 +1,10 @@
-"""Square GEMM ``C = A @ B`` at several sizes: the machine's peak FLOP/s, measured in-session.
+"""Square GEMM ``C = A @ B`` at several sizes, timed as candidates under the compute ceiling.
 
-``A, B, C: (n, n)``; FLOPs ``2 n^3`` (one multiply and one add per term). The best rate over
-the sizes of one dtype is the ``peak`` every other FLOP-bound benchmark of the same session is
-divided by (``fraction_of_peak``, filled in by ``benchmarks/suites/conftest.py``).
+``A, B, C: (n, n)``; FLOPs ``2 n^3`` (one multiply and one add per term); bytes ``4 n^2`` items
+(A and B read, C written and read before: write-allocate). The ceiling itself is
+:func:`optbench.benchmarks.ceilings.compute_ceiling` (the best of square and skinny products,
+on all threads), the one definition the comparison scripts use too; a GEMM here that beats it
+says that the ceiling was measured too low (``ceiling_wrong``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pytest
 
 SIZES = (256, 512, 1024, 2048)
 QUICK_SIZES = (512, 1024)
-PEAK_SECONDS = 0.3  # time budget of each size, also under --quick: the peak divides all else
+PEAK_SECONDS = 0.3  # time budget of each size, also under --quick
 
 
 def gemm_flops(n: int) -> int:
@@ -36,7 +38,8 @@ def check_gemm(A: np.ndarray, B: np.ndarray, C: np.ndarray, rows: int = 8) -> No
 @pytest.mark.parametrize(
     "n", [pytest.param(n, marks=pytest.mark.quick if n in QUICK_SIZES else ()) for n in SIZES]
 )
-def test_gemm(timed, benchmark, n, bench_dtype):
+def test_gemm(timed, benchmark, n, bench_dtype, ceilings):
+    ceilings.compute(bench_dtype)
     rng = np.random.default_rng(n)
     A = rng.standard_normal((n, n)).astype(bench_dtype)
     B = rng.standard_normal((n, n)).astype(bench_dtype)
@@ -44,5 +47,6 @@ def test_gemm(timed, benchmark, n, bench_dtype):
     timed(lambda: np.matmul(A, B, out=C), min_time=PEAK_SECONDS)
     check_gemm(A, B, C)
     benchmark.extra_info.update(
-        kind="gemm", role="peak", shape=[n, n, n], dtype=bench_dtype, runs=None, flops=gemm_flops(n)
-    )
+        kind="gemm", shape=[n, n, n], dtype=bench_dtype, runs=None, flops=gemm_flops(n),
+        bytes=4 * n * n * np.dtype(bench_dtype).itemsize,
+    )  # fmt: skip

@@ -3,7 +3,9 @@
 - ``test_train_step``: one step (forward, backward, ``optbench.optimizers.Momentum`` update) of the
   784-256-10 softmax MLP at batch 128 on random data, float32 and float64 (``quick``). FLOPs
   counted: forward 2 m sum(n_in n_out); backward dW for every layer and dX for all but the
-  first. ``benchmarks/compare/torch_mlp.py`` times the same step against torch.
+  first. Bytes counted (:attr:`TrainStep.bytes`): each layer's forward and backward as
+  ``bench_dense.dense_bytes`` counts them, plus the Momentum step (5 arrays per parameter).
+  ``benchmarks/compare/torch_mlp.py`` times the same step against torch.
 - ``test_runs``: the digits MLP problem (64-64-10, m = 128) trained R runs at a time, ``batched``
   (one ``loss_and_grad`` and one ``Momentum.step`` for all R) versus ``separate`` (R problems of
   one run each, stepped in a Python loop), R = 16 and 64. The batched case also records
@@ -53,6 +55,18 @@ class TrainStep:
         return loss
 
     @property
+    def bytes(self):
+        from optbench.benchmarks.suites.bench_dense import DenseCase, dense_bytes
+
+        item = np.dtype(self.dtype).itemsize
+        total = -2 * self.batch * self.widths[0] * item  # the first layer computes no dX
+        for a, b in pairwise(self.widths):
+            case = DenseCase(None, None, None, None, (self.batch, a, b), self.dtype, None)
+            total += dense_bytes(case, "dense_forward") + dense_bytes(case, "dense_backward")
+            total += 5 * (a * b + b) * item  # Momentum: w, buffer read and written, dW read
+        return total
+
+    @property
     def flops(self):
         layers = list(pairwise(self.widths))
         fwd = sum(2 * self.batch * a * b for a, b in layers)
@@ -60,14 +74,15 @@ class TrainStep:
 
 
 @pytest.mark.quick
-def test_train_step(timed, benchmark, bench_dtype):
+def test_train_step(timed, benchmark, bench_dtype, ceilings):
+    ceilings.compute(bench_dtype)
     step = TrainStep(dtype=bench_dtype)
     first = float(step())
     timed(step)
     assert np.isfinite(first) and float(step()) < first  # it trains
     benchmark.extra_info.update(
         kind="mlp_train_step", shape=[BATCH, *WIDTHS], dtype=bench_dtype, runs=None,
-        flops=step.flops,
+        flops=step.flops, bytes=step.bytes,
     )  # fmt: skip
 
 

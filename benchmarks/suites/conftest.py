@@ -18,8 +18,13 @@ The suites (``benchmarks/suites/bench_*.py``) are never collected by the plain `
   ``machine_info``;
 * failed tests (a correctness check that did not pass) dropped from the JSON, their node ids
   listed under ``optbench.failed``;
-* the derived quantities of :mod:`optbench.benchmarks.suites.derived` (rates, fraction of peak,
-  ratio to bound), filled in from the session's minimum times when the JSON is written.
+* the session fixture ``ceilings`` (:class:`optbench.benchmarks.suites.session.SessionCeilings`:
+  the memory and compute ceilings, measured when first asked for and again at the end), and
+  the CPU (model, vector extensions, cores: ``machine_info["optbench_cpu"]``);
+* the derived quantities of :mod:`optbench.benchmarks.suites.derived` (rates, the roofline
+  bound and ``x_ceiling``, ratio to bound), filled in from the session's minimum times and
+  ceilings when the JSON is written, with the ceilings and the best rate any candidate reached
+  under ``optbench.ceilings``.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ import numpy as np
 import pytest
 
 from optbench.benchmarks.suites import DEFAULT_SHAPES, DTYPE_CHOICES, parse_shapes
-from optbench.benchmarks.suites.derived import STATISTIC, fill_derived
+from optbench.benchmarks.suites.derived import STATISTIC, best_candidates, fill_derived
+from optbench.benchmarks.suites.session import SessionCeilings
 
 MAX_ROUNDS = 2000
 FAILED: set[str] = set()  # node ids of failed tests, whose timings are not saved
 THREAD_LIMIT = pytest.StashKey[object]()
+CEILINGS = pytest.StashKey[SessionCeilings]()
 
 
 def pytest_addoption(parser):
@@ -45,6 +52,7 @@ def pytest_addoption(parser):
         "--optbench-dtype", default="both", choices=tuple(DTYPE_CHOICES), help="dtypes to time"
     )
     group.addoption("--optbench-threads", type=int, default=None, help="pin BLAS threads")
+    group.addoption("--optbench-quick", action="store_true", help="short ceiling budgets")
 
 
 def pytest_configure(config):
@@ -57,6 +65,21 @@ def pytest_configure(config):
 
         # Kept in the config's stash so that the limit holds for the whole session.
         config.stash[THREAD_LIMIT] = threadpool_limits(limits=threads, user_api="blas")
+    quick = config.getoption("optbench_quick", default=False)
+    if cpu_clock(config):  # a thread's CPU time counts no other thread: 1-thread ceilings
+        config.stash[CEILINGS] = SessionCeilings(quick, threads=1, timer=time.thread_time)
+    else:
+        config.stash[CEILINGS] = SessionCeilings(quick)
+
+
+def cpu_clock(config) -> bool:
+    return "thread_time" in str(config.getoption("benchmark_timer", default=""))
+
+
+@pytest.fixture(scope="session")
+def ceilings(request) -> SessionCeilings:
+    """The session's ceilings: ``ceilings.memory(n, dtype)``, ``ceilings.compute(dtype)``."""
+    return request.config.stash[CEILINGS]
 
 
 def pytest_generate_tests(metafunc):
@@ -82,8 +105,7 @@ def timed(benchmark, request):
     ``setup() -> tuple`` runs before every round, outside the timed region (it may refresh
     inputs that the target mutates in place). Rounds: ``budget / t1`` clamped to
     ``[min_rounds, MAX_ROUNDS]``, where ``t1`` is one calibration call and ``budget`` is
-    ``--benchmark-max-time`` (at least ``min_time`` seconds when given, for reference cases such
-    as the peak that every other number is divided by).
+    ``--benchmark-max-time`` (at least ``min_time`` seconds when given, e.g. for the GEMMs).
     """
     config = request.config
     max_time = float(config.getoption("benchmark_max_time"))
@@ -121,6 +143,9 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["blas_threads"] = libs[0]["num_threads"] if libs else None
     machine_info["threads_pinned"] = config.getoption("optbench_threads", default=None)
     machine_info["numpy_version"] = np.__version__
+    from optbench.benchmarks.environment import cpu_info
+
+    machine_info["optbench_cpu"] = cpu_info()
 
 
 def pytest_runtest_logreport(report):
@@ -132,5 +157,10 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     """Drop benchmarks whose test failed (e.g. their correctness check); fill derived numbers."""
     kept = [b for b in output_json["benchmarks"] if b["fullname"] not in FAILED]
     output_json["benchmarks"] = kept
-    fill_derived(kept)
-    output_json["optbench"] = {"statistic": STATISTIC, "failed": sorted(FAILED)}
+    records = config.stash[CEILINGS].finish(kept) if config is not None and kept else []
+    fill_derived(kept, records)
+    output_json["optbench"] = {
+        "statistic": STATISTIC,
+        "failed": sorted(FAILED),
+        "ceilings": best_candidates(kept, records),
+    }
