@@ -27,7 +27,7 @@ def test_the_modern_matrix_is_the_default_one_with_every_optimizer(capsys):
 
 def test_run_help_lists_the_built_in_matrices(capsys):
     assert cli(["run", "--matrix", "modern", "--dry-run"]) == 0
-    assert "7644 tuning runs in 176 batches" in capsys.readouterr().out
+    assert "8316 tuning runs in 176 batches" in capsys.readouterr().out
     try:
         cli(["run", "--help"])
     except SystemExit:
