@@ -298,3 +298,27 @@ def test_the_torch_comparison_applies_the_same_rule():
     times["torch adam fused"] = [0.5 * 7 * n * 4 / 4e9]  # twice the ceiling's rate
     lines = T.report(n, "float32", ceiling, times)
     assert "CEILING WRONG: torch adam fused beat the memory ceiling" in "\n".join(lines)
+
+
+def test_the_suites_gemms_are_kernels_of_the_compute_ceiling(monkeypatch):
+    """A square GEMM of bench_gemm that outran the ceiling's rounds raises the ceiling (it is a
+    GEMM) and meets it, so it is not a candidate that proves the ceiling wrong; a dense case
+    faster than every GEMM still does."""
+    from itertools import repeat
+
+    from optbench.benchmarks.suites import session
+    from optbench.benchmarks.suites.derived import fill_derived
+
+    monkeypatch.setattr(session, "COMPUTE_BUDGET", {True: (1, 0.0)})
+    monkeypatch.setattr(C, "QUICK_GEMMS", ((8, 8, 8),))
+    ceilings = session.SessionCeilings(quick=True, threads=1, timer=FakeClock(repeat(1e-3)))
+    gemm = _bench("test_gemm[float64-64]", 2 * 64**3 / 2e6, kind="gemm", dtype="float64",
+                  flops=2 * 64**3)  # 2e6 FLOP/s: twice the ceiling's 1024 FLOP / 1 ms  # fmt: skip
+    dense = _bench("test_dense", 100.0 / 3e6, kind="dense", dtype="float64", flops=100)
+    records = ceilings.finish([gemm, dense])
+    compute = next(r for r in records if r["kind"] == "compute")
+    assert compute["rate"] == pytest.approx(2e6) and compute["kernel"].startswith("test_gemm")
+    fill_derived([gemm, dense], records)
+    assert gemm["extra_info"]["ceiling_wrong"] is False
+    assert gemm["extra_info"]["x_ceiling"] == pytest.approx(1.0)
+    assert dense["extra_info"]["ceiling_wrong"] is True  # 3e6 > 2e6: the ceiling is wrong

@@ -4,7 +4,9 @@ A ceiling is measured the first time a suite asks for it (``ceilings.memory(n, d
 before the first step of that size, ``ceilings.compute(dtype)`` before the first dense case),
 and measured again when the JSON is written, for every (n, dtype) and dtype that a benchmark
 needs; each kernel keeps its best rate over both. So a ceiling is taken in the same session
-as what it bounds, at its start and at its end.
+as what it bounds, at its start and at its end. The suite's own GEMMs (``bench_gemm``, the
+benchmarks of ``kind`` "gemm") are kernels of the compute ceiling too: they are GEMMs, timed
+longer than a ceiling round, and a GEMM cannot be a candidate that beats the best GEMM.
 """
 
 from __future__ import annotations
@@ -64,6 +66,12 @@ class SessionCeilings:
             ceiling = self.compute(dtype)
             if dtype in measured:
                 self._measure(ceiling, COMPUTE_BUDGET)
+        for b in benches:  # the suite's GEMMs: kernels of the compute ceiling (docstring)
+            info, t = b["extra_info"], b["stats"]["min"]
+            ceiling = self.compute_ceilings.get(info.get("dtype"))
+            if info.get("kind") == "gemm" and info.get("flops") and t > 0 and ceiling:
+                label = f"{b['name']} (the suite's)"
+                ceiling.kernels[label] = max(ceiling.kernels.get(label, 0.0), info["flops"] / t)
         return self.records()
 
     def records(self) -> list[dict]:
