@@ -5,6 +5,7 @@
                     imports both the harness and :mod:`optbench.reports`
 ``matrix``          the TOML matrix, validated (``matrix_values``: grids and typed values)
 ``matrix_search``   a seeded quasi-random search over a declared space (``search = {trials}``)
+``matrix_protocol`` held-out tuning seeds (``tuning = {seeds}``), an optimizer's ``problems``
 ``plan``            matrix -> runs (each identified by a hash of its configuration) -> batches
 ``tuning``          the tuning rule, shared with the report (imports nothing of optbench)
 ``protocol``        held-out tuning: choose on the stored tuning runs, plan the evaluation

@@ -34,8 +34,8 @@ fixed value and a list of pairs a grid. ``lr`` may be a
 schedule, ``lr = { schedule = "cosine_annealing", lr = 0.1, T_max = [1000, 2000] }``, each
 field a value or a grid (:mod:`optbench.benchmarks.matrix_schedules`). A ``search`` table draws
 the settings from a declared space instead (:mod:`optbench.benchmarks.matrix_search`); a
-``tuning`` table holds the tuning seeds out of the reported ones
-(:mod:`optbench.benchmarks.protocol`). Allowed names come from
+``tuning`` table holds the tuning seeds out of the reported ones, and ``problems`` restricts
+an optimizer table (:mod:`optbench.benchmarks.matrix_protocol`). Allowed names come from
 ``inspect.signature`` of each optimizer and problem class (docs/contracts.md sections 1 and 2).
 
 Errors raise :class:`MatrixError` naming the key (``optimizers[2].lr``) and, for closed sets,
@@ -53,10 +53,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import matrix_search
+from . import matrix_protocol, matrix_search
 from .matrix_schedules import grid as schedule_grid
 from .matrix_schedules import is_schedule_table
-from .matrix_values import MatrixError, argument, check_keys, is_real, spaced, values
+from .matrix_values import MatrixError, argument, check_keys, is_real, seed_list, spaced, values
 from .plugins import Code, PluginError, display_names, resolve
 
 TOP_KEYS = (
@@ -210,7 +210,8 @@ def parse(raw: dict, source: str | None = None, base: Path | None = None) -> Mat
         import tomli_w
 
         source = tomli_w.dumps(raw)
-    seeds = _seeds("seeds", raw.get("seeds", [0]))
+    seeds = seed_list("seeds", raw.get("seeds", [0]))
+    held_out = matrix_protocol.tuning_seeds(raw["tuning"], seeds) if "tuning" in raw else None
     problems = _unique(
         [
             _problem(f"problems[{i}]", t, base)
@@ -233,7 +234,7 @@ def parse(raw: dict, source: str | None = None, base: Path | None = None) -> Mat
         problems=problems,
         source=source,
         base=base,
-        tuning_seeds=_tuning(raw["tuning"], seeds) if "tuning" in raw else None,
+        tuning_seeds=held_out,
     )
 
 
@@ -300,9 +301,10 @@ def _optimizer(where: str, table: dict, base: Path, problems=()) -> OptimizerEnt
     restrict = {}
     if "problems" in table:
         only = table["problems"]
-        restrict = {"problems": _restriction(f"{where}.problems", only, problems), "only": only}
+        chosen = matrix_protocol.restriction(f"{where}.problems", only, problems)
+        restrict = {"problems": chosen, "only": only}
     if "search" in table:
-        search = _search(where, table, allowed, code)
+        search = matrix_search.from_table(where, table, allowed, code.ref)
         return OptimizerEntry(code.name, conventions, {}, code, search=search, **restrict)
     grid = {}
     for key, default in allowed.items():  # signature order: stable labels and hashes
@@ -318,77 +320,6 @@ def _optimizer(where: str, table: dict, base: Path, problems=()) -> OptimizerEnt
         elif default is REQUIRED:
             raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default; set it")
     return OptimizerEntry(code.name, conventions, grid, code, **restrict)
-
-
-def _search(where: str, table: dict, allowed: dict, code: Code) -> matrix_search.Search:
-    trials, seed = matrix_search.parse(f"{where}.search", table["search"])
-    space, fixed = {}, {}
-    for key, default in allowed.items():
-        if key not in table:
-            if default is REQUIRED:
-                raise MatrixError(f"{where}.{key}: {code.ref} takes {key!r} without a default")
-            continue
-        if key == "lr" and is_schedule_table(table[key]):
-            raise MatrixError(f"{where}.lr: a search takes no schedule; search a constant lr")
-        dim = matrix_search.dimension(f"{where}.{key}", table[key], default)
-        if dim is None:
-            fixed[key] = values(f"{where}.{key}", table[key], default)[0]
-        else:
-            space[key] = dim
-    if not space:
-        raise MatrixError(
-            f"{where}.search: nothing to search; give a hyperparameter a distribution, "
-            "lr = {loguniform = [a, b]}, or a list of choices"
-        )
-    return matrix_search.Search(trials=trials, seed=seed, space=space, fixed=fixed)
-
-
-def _restriction(where: str, raw: Any, problems) -> frozenset[int]:
-    """The indices of the problems an optimizer table runs on: each item of ``raw`` is a
-    problem name (every table of that name) or a table ``{name = ..., <argument> = value}``
-    (the tables of that name whose arguments, given or default, have those values)."""
-    if not isinstance(raw, list) or not raw:
-        raise MatrixError(f"{where}: a non-empty list of problem names or tables, got {raw!r}")
-    chosen: set[int] = set()
-    for j, item in enumerate(raw):
-        spec = {"name": item} if isinstance(item, str) else item
-        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-            raise MatrixError(f"{where}[{j}]: a problem name or a table with a name, got {item!r}")
-        found = {i for i, p in enumerate(problems) if _matches(p, spec)}
-        if not found:
-            raise MatrixError(f"{where}[{j}]: {item!r} matches none of the matrix's problems")
-        chosen |= found
-    return frozenset(chosen)
-
-
-def _matches(problem: ProblemEntry, spec: dict) -> bool:
-    if spec["name"] not in (problem.name, problem.code.ref):
-        return False
-    given = {**arguments(problem.code.load()), **problem.kwargs}
-    for key, want in spec.items():
-        if key == "name":
-            continue
-        have = given.get(key, REQUIRED)
-        numbers = is_real(have) and is_real(want)
-        if have is REQUIRED or not (have == want or (numbers and float(have) == float(want))):
-            return False
-    return True
-
-
-def _tuning(raw: Any, seeds: tuple[int, ...]) -> tuple[int, ...]:
-    if not isinstance(raw, dict):
-        raise MatrixError(f"tuning: a table {{seeds = [...]}}, got {raw!r}")
-    check_keys("tuning", raw, ("seeds",))
-    if "seeds" not in raw:
-        raise MatrixError("tuning.seeds: give the seeds that choose the tuned setting")
-    tuning = _seeds("tuning.seeds", raw["seeds"])
-    shared = sorted(set(tuning) & set(seeds))
-    if shared:
-        raise MatrixError(
-            f"tuning.seeds: must be disjoint from the evaluation seeds (seeds), but both hold "
-            f"{shared}"
-        )
-    return tuning
 
 
 def _problem(where: str, table: dict, base: Path) -> ProblemEntry:
@@ -443,15 +374,6 @@ def _conventions(where: str, raw: Any, allowed: tuple[str, ...]) -> tuple[str, .
         if v not in allowed:
             raise MatrixError(f"{where}: {v!r} is not a convention; allowed: {list(allowed)}")
     return tuple(dict.fromkeys(values))
-
-
-def _seeds(where: str, raw: Any) -> tuple[int, ...]:
-    ok = isinstance(raw, list) and raw and all(isinstance(s, int) and s >= 0 for s in raw)
-    if not ok or any(isinstance(s, bool) for s in raw):
-        raise MatrixError(f"{where}: a non-empty list of integers >= 0, got {raw!r}")
-    if len(set(raw)) != len(raw):
-        raise MatrixError(f"{where}: values must be distinct, got {raw!r}")
-    return tuple(raw)
 
 
 def _budget(where: str, raw: Any) -> Budget:

@@ -18,11 +18,13 @@ to 10 significant digits, like the grids, so that run ids do not depend on the l
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from .matrix_values import MatrixError, check_keys, is_real, typed
+from .matrix_schedules import is_schedule_table
+from .matrix_values import MatrixError, check_keys, is_real, typed, values
 
 DISTRIBUTIONS = ("loguniform", "uniform")
 
@@ -60,6 +62,31 @@ class Search:
         states it."""
         parts = [f"{name} ~ {_spec_text(spec)}" for name, spec in self.space.items()]
         return f"{self.trials} trials (seed {self.seed}) of " + ", ".join(parts)
+
+
+def from_table(where: str, table: dict, allowed: dict, ref: str) -> Search:
+    """The :class:`Search` of an ``[[optimizers]]`` table with a ``search`` key; ``allowed``:
+    its hyperparameters -> defaults (``inspect.Parameter.empty``: none), ``ref`` the class."""
+    trials, seed = parse(f"{where}.search", table["search"])
+    space, fixed = {}, {}
+    for key, default in allowed.items():
+        if key not in table:
+            if default is inspect.Parameter.empty:
+                raise MatrixError(f"{where}.{key}: {ref} takes {key!r} without a default")
+            continue
+        if key == "lr" and is_schedule_table(table[key]):
+            raise MatrixError(f"{where}.lr: a search takes no schedule; search a constant lr")
+        dim = dimension(f"{where}.{key}", table[key], default)
+        if dim is None:
+            fixed[key] = values(f"{where}.{key}", table[key], default)[0]
+        else:
+            space[key] = dim
+    if not space:
+        raise MatrixError(
+            f"{where}.search: nothing to search; give a hyperparameter a distribution, "
+            "lr = {loguniform = [a, b]}, or a list of choices"
+        )
+    return Search(trials=trials, seed=seed, space=space, fixed=fixed)
 
 
 def parse(where: str, raw: Any) -> tuple[int, int]:

@@ -96,3 +96,13 @@ def check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
 
 def is_real(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def seed_list(where: str, raw: Any) -> tuple[int, ...]:
+    """A non-empty list of distinct integers >= 0 (``seeds``, ``tuning.seeds``)."""
+    ok = isinstance(raw, list) and raw and all(isinstance(s, int) and s >= 0 for s in raw)
+    if not ok or any(isinstance(s, bool) for s in raw):
+        raise MatrixError(f"{where}: a non-empty list of integers >= 0, got {raw!r}")
+    if len(set(raw)) != len(raw):
+        raise MatrixError(f"{where}: values must be distinct, got {raw!r}")
+    return tuple(raw)
