@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from optbench.benchmarks import tuning as rule
 from optbench.reports.drawing import grid, legend, log_panel_title
 from optbench.reports.style import FLOOR, method_order, objective_label, palette, tex_safe
-from optbench.reports.tables import GROUP, Tuning, roles
+from optbench.reports.tables import GROUP, Tuning
 
 BUDGET_COLUMNS = ["method", "search", "settings", "tuning_seeds", "tuning_runs", "held_out"]
 
@@ -29,9 +29,8 @@ def budget_table(tuning: Tuning) -> pd.DataFrame:
     """One row per method: ``search`` ("grid" or "quasi-random"), ``settings`` (per problem:
     ``"14"``, or ``"14-56"`` when problems differ; a search counts its trials),
     ``tuning_seeds``, ``tuning_runs`` (over every problem) and ``held_out``."""
-    searched = tuning.grid if tuning.searched is None else tuning.searched
     rows = []
-    for method, runs in searched.groupby("method", sort=False):
+    for method, runs in tuning.searched.groupby("method", sort=False):
         trials = runs["trial"] if "trial" in runs.columns else pd.Series(dtype=float)
         per_problem = runs.groupby("problem")["setting"].nunique()
         low, high = int(per_problem.min()), int(per_problem.max())
@@ -59,8 +58,7 @@ def best_of_k(tuning: Tuning) -> pd.DataFrame:
     settings = tuning.settings
     if "trial" not in settings.columns or settings["trial"].isna().all():
         return pd.DataFrame(columns=columns)
-    grid = tuning.grid
-    reported = grid[roles(grid) != "tune"] if tuning.held_out else grid
+    reported = tuning.reported
     evaluated = reported.groupby([*GROUP, "setting"], sort=False)["objective"].agg(
         lambda s: rule.quantile(s, 0.5)
     )

@@ -81,7 +81,7 @@ def summary_sentences(a, selection: Selection) -> tuple[list[str], list[str]]:
             "learning-rate sensitivity."
         )
         bullets = single_method_sentences(a.summary, a.seeds, pd.unique(runs["problem"]))
-    searched = a.tuning.searched if a.tuning.searched is not None else runs
+    searched = a.tuning.searched
     diverged = int((searched["status"] == "diverged").sum())
     if a.tuning.held_out:
         tuning_seeds = plural(searched["seed"].nunique(), "tuning seed")

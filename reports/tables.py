@@ -43,18 +43,19 @@ class Tuning:
 
     ``grid``: every run, with ``method``, ``objective`` (final; ``+inf`` if diverged),
     ``objective_kind`` and ``is_diverged``; ``searched``: the runs the rule chose from (the
-    tuning runs with held-out tuning, else ``grid``); ``settings``: :func:`setting_table` of
-    those; ``tuned``: :func:`tune`; ``at_tuned``: the reported runs (evaluation runs with
-    held-out tuning) at the tuned settings (:func:`tuned_runs`); ``held_out``: whether the
-    frame has tuning runs.
+    tuning runs with held-out tuning, else ``grid`` but a search's defaults); ``settings``:
+    :func:`setting_table` of those; ``tuned``: :func:`tune`; ``reported``: the runs results
+    are shown of (the evaluation runs with held-out tuning, else ``grid``); ``at_tuned``: those
+    at the tuned settings (:func:`tuned_runs`); ``held_out``: whether the frame has tuning runs.
     """
 
     grid: pd.DataFrame
     settings: pd.DataFrame
     tuned: pd.DataFrame
     at_tuned: pd.DataFrame
-    searched: pd.DataFrame | None = None
-    held_out: bool = False
+    searched: pd.DataFrame
+    reported: pd.DataFrame
+    held_out: bool
 
     @classmethod
     def of(cls, runs: pd.DataFrame) -> Tuning:
@@ -67,7 +68,7 @@ class Tuning:
         settings = _settings(searched)
         tuned = _tuned(settings)
         reported = grid[~tune] if held_out else grid
-        return cls(grid, settings, tuned, _at(reported, tuned), searched, held_out)
+        return cls(grid, settings, tuned, _at(reported, tuned), searched, reported, held_out)
 
 
 def roles(runs: pd.DataFrame) -> pd.Series:
@@ -121,11 +122,6 @@ def _at(grid: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
     return grid.merge(keys, on=[*GROUP, "setting"], how="inner")
 
 
-def _searched(tuning: Tuning) -> pd.DataFrame:
-    """The grid the rule chose from (with held-out tuning, the tuning runs)."""
-    return tuning.grid if tuning.searched is None else tuning.searched
-
-
 def _spread(values: pd.Series) -> pd.Series:
     return pd.Series(
         {
@@ -152,7 +148,7 @@ def summary_table(
     ``steps@t`` (median first step over the seeds that reached it).
     """
     tuning = Tuning.of(runs) if tuning is None else tuning
-    tuned, at_tuned, grid = tuning.tuned, tuning.at_tuned, _searched(tuning)
+    tuned, at_tuned, grid = tuning.tuned, tuning.at_tuned, tuning.searched
     spread = at_tuned.groupby(GROUP, sort=False)["objective"].apply(_spread).unstack()
     medians = at_tuned.groupby(GROUP, sort=False).agg(
         final_loss=("final_loss", "median"),
@@ -197,6 +193,6 @@ def target_table(at_tuned: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 def divergence_table(runs: pd.DataFrame, tuning: Tuning | None = None) -> pd.DataFrame:
     """Diverged fraction of all runs per (problem, method) over the whole grid, as a
     problem x method table."""
-    grid = _searched(Tuning.of(runs) if tuning is None else tuning)
+    grid = (Tuning.of(runs) if tuning is None else tuning).searched
     rate = grid["is_diverged"].groupby([grid["problem"], grid["method"]]).mean()
     return rate.unstack("method")
