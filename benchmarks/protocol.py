@@ -20,7 +20,7 @@ import json
 
 import pandas as pd
 
-from . import tuning
+from . import store, tuning
 from .matrix import Matrix
 from .plan import Run, evaluation
 
@@ -62,14 +62,8 @@ def plan_evaluation(con, matrix: Matrix, runs: list[Run]) -> tuple[list[Run], li
 
 def _tuning_frame(con, runs: list[Run]) -> pd.DataFrame:
     """One row per tuning run, with its stored results (NaN ``status``: not stored)."""
-    stored: dict[str, tuple] = {}
     ids = [r.run_id for r in runs]
-    columns = ", ".join(("run_id", *_STORED))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT {columns} FROM runs WHERE run_id IN ({marks})"
-        stored.update((row[0], row[1:]) for row in con.execute(query, chunk))
+    stored = {row[0]: row[1:] for row in store.stored_rows(con, ids, ("run_id", *_STORED))}
     rows = []
     for run in runs:
         values = stored.get(run.run_id, (None,) * len(_STORED))

@@ -82,13 +82,18 @@ def _create(path: Path) -> None:
 
 def finished(con: sqlite3.Connection, run_ids: list[str]) -> set[str]:
     """The subset of ``run_ids`` already in the store."""
-    found: set[str] = set()
+    return {row[0] for row in stored_rows(con, run_ids, ("run_id",))}
+
+
+def stored_rows(con: sqlite3.Connection, run_ids: list[str], columns: tuple[str, ...]):
+    """The ``runs`` rows (``columns``, in that order) of those of ``run_ids`` in the store,
+    500 ids a query (SQLite's bound on host parameters)."""
     for start in range(0, len(run_ids), 500):
         chunk = run_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = con.execute(f"SELECT run_id FROM runs WHERE run_id IN ({marks})", chunk)
-        found.update(r[0] for r in rows)
-    return found
+        yield from con.execute(
+            f"SELECT {', '.join(columns)} FROM runs WHERE run_id IN ({marks})", chunk
+        )
 
 
 def begin_invocation(
